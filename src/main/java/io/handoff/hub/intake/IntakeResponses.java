@@ -1,0 +1,149 @@
+package io.handoff.hub.intake;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.spi.IdempotentRepository;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.handoff.hub.event.CanonicalEvent;
+import io.handoff.hub.intake.IntakeMetrics.Outcome;
+import io.handoff.hub.intake.signed.CanonicalWebhookMapper.SchemaViolationException;
+import io.handoff.hub.support.Json;
+
+/**
+ * The answers of the webhook endpoints: a JSON body, the status, nothing else (the inbound headers are removed so
+ * that none is echoed back), and one count per delivery in {@link IntakeMetrics}. Platforms retry on anything but
+ * 2xx, so 2xx is only given once the event is durable on Kafka or was already received.
+ */
+@ApplicationScoped
+@Named("intakeResponses")
+public class IntakeResponses {
+
+    private static final Logger LOG = Logger.getLogger(IntakeResponses.class);
+
+    private final IntakeMetrics metrics;
+    private final IdempotentRepository deliveries;
+
+    public IntakeResponses(IntakeMetrics metrics, @Named("webhookDeliveryRepository") IdempotentRepository deliveries) {
+        this.metrics = metrics;
+        this.deliveries = deliveries;
+    }
+
+    /** 200: the event is on Kafka (acknowledged by all in-sync replicas). */
+    public void accepted(Exchange exchange) {
+        CanonicalEvent event = exchange.getProperty(IntakeExchange.EVENT, CanonicalEvent.class);
+        ObjectNode body = Json.MAPPER.createObjectNode()
+                .put("status", "accepted")
+                .put("id", event.id())
+                .put("type", event.type().wireName())
+                .put("topic", exchange.getProperty(IntakeExchange.KAFKA_TOPIC, String.class));
+        LOG.infof("accepted %s delivery %s as %s on %s (key %s)", system(exchange), event.id(),
+                event.type().wireName(), exchange.getProperty(IntakeExchange.KAFKA_TOPIC, String.class), event.key());
+        answer(exchange, 200, body, Outcome.ACCEPTED);
+    }
+
+    /** 200: the delivery id was received before; nothing new is produced. */
+    public void duplicate(Exchange exchange) {
+        LOG.debugf("duplicate delivery %s", exchange.getProperty(IntakeExchange.DELIVERY_KEY, String.class));
+        answer(exchange, 200, Json.MAPPER.createObjectNode().put("status", "duplicate"), Outcome.DUPLICATE);
+    }
+
+    /** 200: a verified delivery of a topic the hub does not map. */
+    public void ignored(Exchange exchange) {
+        answer(exchange, 200, Json.MAPPER.createObjectNode().put("status", "ignored")
+                .put("reason", "topic is not mapped"), Outcome.IGNORED);
+    }
+
+    /** 4xx for a {@link WebhookRejectedException}. */
+    public void rejected(Exchange exchange) {
+        WebhookRejectedException rejection = exchange.getProperty(Exchange.EXCEPTION_CAUGHT,
+                WebhookRejectedException.class);
+        ObjectNode body = error(rejection.code(), rejection.getMessage());
+        if (rejection instanceof SchemaViolationException violations) {
+            violations.violations().forEach(body.putArray("violations")::add);
+        }
+        answer(exchange, rejection.status(), body, Outcome.forStatus(rejection.status()));
+    }
+
+    /**
+     * 503: Kafka or the database could not take the delivery. The delivery's idempotency key is released so that the
+     * platform's retry is processed, not mistaken for a duplicate.
+     */
+    public void unavailable(Exchange exchange) {
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        LOG.warnf("%s delivery not accepted, platform will retry: %s", system(exchange), describe(cause));
+        releaseDeliveryKey(exchange);
+        exchange.getMessage().setHeader("Retry-After", "5");
+        answer(exchange, 503, error("unavailable", "the event could not be stored; retry later"), Outcome.UNAVAILABLE);
+    }
+
+    /** 500: an unexpected error; the key is released as for 503. */
+    public void failed(Exchange exchange) {
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        LOG.errorf(cause, "%s delivery failed", system(exchange));
+        releaseDeliveryKey(exchange);
+        answer(exchange, 500, error("internal_error", "the delivery could not be processed; retry later"),
+                Outcome.FAILED);
+    }
+
+    private void releaseDeliveryKey(Exchange exchange) {
+        String key = exchange.getProperty(IntakeExchange.DELIVERY_KEY, String.class);
+        if (key == null) {
+            return;
+        }
+        try {
+            deliveries.remove(key);
+        } catch (RuntimeException e) {
+            // The database is down too: the key was inserted in the same unavailable database, or never.
+            LOG.warnf("could not release delivery key: %s", describe(e));
+        }
+    }
+
+    private void answer(Exchange exchange, int status, ObjectNode body, Outcome outcome) {
+        metrics.count(system(exchange), exchange.getProperty(IntakeExchange.TOPIC_LABEL, String.class), outcome);
+        Message message = exchange.getMessage();
+        String retryAfter = message.getHeader("Retry-After", String.class);
+        message.removeHeaders("*");
+        if (retryAfter != null) {
+            message.setHeader("Retry-After", retryAfter);
+        }
+        message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        message.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        try {
+            message.setBody(Json.MAPPER.writeValueAsBytes(body));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static ObjectNode error(String code, String message) {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.putObject("error").put("code", code).put("message", message);
+        return body;
+    }
+
+    private static String system(Exchange exchange) {
+        return exchange.getProperty(IntakeExchange.SYSTEM, String.class);
+    }
+
+    /** Exception class and message only: Kafka and JDBC messages carry no payload data. */
+    private static String describe(Throwable e) {
+        if (e == null) {
+            return "unknown cause";
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return e.getClass().getSimpleName() + ": " + e.getMessage()
+                + (root != e ? " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")" : "");
+    }
+}

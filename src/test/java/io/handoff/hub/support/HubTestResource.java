@@ -1,0 +1,89 @@
+package io.handoff.hub.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+/**
+ * Runs the hub under test on its embedded default (its own in-process Kafka broker on free ports, data under
+ * {@code target/}) with known webhook secrets. With {@code -Dhub.test.db=postgresql} the hub uses a fresh database
+ * on the PostgreSQL server at 127.0.0.1:5432 instead of H2 (dropped afterwards).
+ */
+public class HubTestResource implements QuarkusTestResourceLifecycleManager {
+
+    public static final String SHOPIFY_SECRET = "test-shopify-client-secret";
+    public static final String SHOPIFY_PREVIOUS_SECRET = "old-shopify-client-secret";
+    /** The Standard Webhooks libraries' published test secret. */
+    public static final String CHECKOUT_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    public static final String LOYALTY_SECRET = "whsec_bG95YWx0eS1jdXJyZW50LXNlY3JldC1rZXk=";
+    public static final String LOYALTY_PREVIOUS_SECRET = "whsec_bG95YWx0eS1wcmV2aW91cy1zZWNyZXQta2V5";
+
+    public static final String POSTGRES_ADMIN_URL = "jdbc:postgresql://127.0.0.1:5432/test";
+
+    private String database;
+
+    @Override
+    public Map<String, String> start() {
+        Path dataDir = Path.of("target", "test-data", UUID.randomUUID().toString());
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> config = new HashMap<>();
+        config.put("hub.data-dir", "./" + dataDir);
+        config.put("hub.kafka.embedded.port", Integer.toString(freePort()));
+        config.put("hub.kafka.embedded.controller-port", Integer.toString(freePort()));
+        config.put("hub.systems.shopify.webhook-secret", SHOPIFY_SECRET);
+        config.put("hub.systems.shopify.previous-webhook-secret", SHOPIFY_PREVIOUS_SECRET);
+        config.put("hub.systems.checkout.webhook-secret", CHECKOUT_SECRET);
+        config.put("hub.systems.loyalty.webhook-secret", LOYALTY_SECRET);
+        config.put("hub.systems.loyalty.previous-webhook-secret", LOYALTY_PREVIOUS_SECRET);
+        config.put("hub.intake.max-body-bytes", "65536");
+        if ("postgresql".equals(System.getProperty("hub.test.db"))) {
+            database = "handoff_test_" + UUID.randomUUID().toString().replace("-", "");
+            execute(POSTGRES_ADMIN_URL, "CREATE DATABASE " + database);
+            config.put("hub.db.kind", "postgresql");
+            config.put("quarkus.datasource.postgresql.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + database);
+            config.put("quarkus.datasource.postgresql.username", "postgres");
+            config.put("quarkus.datasource.postgresql.password", "");
+        }
+        return config;
+    }
+
+    @Override
+    public void stop() {
+        if (database != null) {
+            execute(POSTGRES_ADMIN_URL, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+        }
+    }
+
+    static void execute(String url, String sql) {
+        try (Connection connection = DriverManager.getConnection(url, "postgres", "");
+                Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException("PostgreSQL at " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
