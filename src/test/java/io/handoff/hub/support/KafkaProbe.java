@@ -2,7 +2,6 @@ package io.handoff.hub.support;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -61,20 +60,16 @@ public final class KafkaProbe implements AutoCloseable {
         }
         consumer.assign(pending);
         pending.forEach(tp -> consumer.seek(tp, mark.getOrDefault(tp, 0L)));
-        Map<TopicPartition, Long> remaining = new HashMap<>();
-        pending.forEach(tp -> remaining.put(tp, end.get(tp)));
+        List<TopicPartition> remaining = new ArrayList<>(pending);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!remaining.isEmpty() && System.nanoTime() < deadline) {
             for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                 TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-                Long until = remaining.get(tp);
-                if (until != null && record.offset() < until) {
+                if (record.offset() < end.get(tp)) {
                     records.add(record);
                 }
-                if (until != null && consumer.position(tp) >= until) {
-                    remaining.remove(tp);
-                }
             }
+            remaining.removeIf(tp -> consumer.position(tp) >= end.get(tp));
         }
         consumer.unsubscribe();
         return records;

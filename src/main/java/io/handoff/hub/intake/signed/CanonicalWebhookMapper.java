@@ -70,6 +70,10 @@ public class CanonicalWebhookMapper {
         if (payload == null || payload.isMissingNode()) {
             throw WebhookRejectedException.badRequest("malformed_json", "body is empty");
         }
+        if (payload.get("data") instanceof ObjectNode data) {
+            // Validate the canonical form: " Jane@Example.COM " is the same customer as "jane@example.com".
+            normaliseEmails(data);
+        }
         List<String> violations = violations(payload);
         if (!violations.isEmpty()) {
             throw new SchemaViolationException(violations);
@@ -82,13 +86,12 @@ public class CanonicalWebhookMapper {
             throw WebhookRejectedException.badRequest("invalid_payload", "timestamp " + e.getMessage());
         }
         ObjectNode data = (ObjectNode) payload.get("data");
-        normaliseEmails(data);
         String key = key(system, type, data);
         return new CanonicalEvent(deliveryId, "/systems/" + system, type, key, time, receivedAt, TimeSource.PAYLOAD,
                 Map.of(), data, key);
     }
 
-    /** The schema violations of a payload, as {@code <json path>: <message>}, sorted; empty if it is valid. */
+    /** The schema violations of a payload, as {@code <JSON pointer>: <message>}, sorted; empty if it is valid. */
     public List<String> violations(JsonNode payload) {
         Set<ValidationMessage> messages = schema.validate(payload);
         return messages.stream()

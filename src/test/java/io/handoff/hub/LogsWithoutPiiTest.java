@@ -1,0 +1,90 @@
+package io.handoff.hub;
+
+import static io.handoff.hub.support.HubTestResource.CHECKOUT_SECRET;
+import static io.handoff.hub.support.HubTestResource.SHOPIFY_SECRET;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import org.jboss.logmanager.ExtLogRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.handoff.hub.support.Fixtures;
+import io.handoff.hub.support.HubTestResource;
+import io.handoff.hub.support.Webhooks;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** No log line, at any level, carries a customer's email address: not on success, not on rejection. */
+@QuarkusTest
+@QuarkusTestResource(HubTestResource.class)
+class LogsWithoutPiiTest {
+
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            String message = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
+            StringWriter trace = new StringWriter();
+            if (record.getThrown() != null) {
+                record.getThrown().printStackTrace(new PrintWriter(trace));
+            }
+            lines.add(record.getLoggerName() + " " + message + " " + trace);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    private Level previous;
+
+    @BeforeEach
+    void captureEverything() {
+        Logger root = Logger.getLogger("");
+        previous = Logger.getLogger("io.handoff").getLevel();
+        Logger.getLogger("io.handoff").setLevel(Level.ALL);
+        capture.setLevel(Level.ALL);
+        root.addHandler(capture);
+    }
+
+    @AfterEach
+    void stopCapturing() {
+        Logger.getLogger("").removeHandler(capture);
+        Logger.getLogger("io.handoff").setLevel(previous);
+    }
+
+    @Test
+    void acceptedRejectedAndFailedDeliveriesLogNoEmail() {
+        byte[] consent = Fixtures.shopifyPayload("customers_email_marketing_consent-update.json");
+        String id = UUID.randomUUID().toString();
+        Webhooks.postShopify(Webhooks.shopifyHeaders("customers_email_marketing_consent/update", id, consent,
+                SHOPIFY_SECRET), consent).then().statusCode(200);
+        Webhooks.postShopify(Webhooks.shopifyHeaders("customers_email_marketing_consent/update", id, consent,
+                "wrong"), consent).then().statusCode(401);
+        byte[] invalid = "{\"type\": \"consent.changed\", \"timestamp\": \"2026-11-20T09:30:00Z\", \"data\": {\"customer\": {\"email\": \"bob@biller.com\"}, \"channel\": \"fax\"}}"
+                .getBytes(UTF_8);
+        Webhooks.postSigned("checkout", CHECKOUT_SECRET, Webhooks.newId(), invalid).then().statusCode(400);
+
+        assertTrue(lines.stream().anyMatch(l -> l.contains("accepted shopify delivery " + id)),
+                "the capture sees the hub's log lines: " + lines);
+        assertFalse(lines.stream().anyMatch(l -> l.toLowerCase().contains("bob@biller.com")),
+                "a log line carries the raw email: " + lines.stream().filter(l -> l.contains("@")).toList());
+    }
+}

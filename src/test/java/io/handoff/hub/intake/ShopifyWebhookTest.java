@@ -1,0 +1,286 @@
+package io.handoff.hub.intake;
+
+import static io.handoff.hub.support.HubTestResource.SHOPIFY_PREVIOUS_SECRET;
+import static io.handoff.hub.support.HubTestResource.SHOPIFY_SECRET;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import jakarta.inject.Inject;
+import jakarta.inject.Named;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import io.handoff.hub.event.CanonicalEvent;
+import io.handoff.hub.event.CanonicalEventCodec;
+import io.handoff.hub.kafka.HubTopics;
+import io.handoff.hub.support.DeliveryKeys;
+import io.handoff.hub.support.Fixtures;
+import io.handoff.hub.support.HubTestResource;
+import io.handoff.hub.support.KafkaProbe;
+import io.handoff.hub.support.Webhooks;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+@QuarkusTest
+@QuarkusTestResource(HubTestResource.class)
+class ShopifyWebhookTest {
+
+    @Inject
+    HubTopics topics;
+
+    @Inject
+    @Named("hubDataSource")
+    DataSource dataSource;
+
+    @Inject
+    CanonicalEventCodec codec;
+
+    KafkaProbe probe;
+    Map<TopicPartition, Long> mark;
+
+    @BeforeEach
+    void markKafka() {
+        probe = new KafkaProbe(List.copyOf(topics.all()));
+        mark = probe.mark();
+    }
+
+    @AfterEach
+    void closeProbe() {
+        probe.close();
+    }
+
+    private List<ConsumerRecord<String, byte[]>> written() {
+        return probe.since(mark);
+    }
+
+    private void assertNothingWritten(String webhookId) {
+        assertEquals(List.of(), written(), "no record on any hub topic");
+        assertEquals(0, DeliveryKeys.count(dataSource, "shopify:" + webhookId), "no delivery key stored");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "customers_email_marketing_consent/update, customers_email_marketing_consent-update.json, consent.changed, handoff.consent",
+            "customers_marketing_consent/update, customers_marketing_consent-update.json, consent.changed, handoff.consent",
+            "customers/create, customers-create.json, customer.created, handoff.customer",
+            "customers/update, customers-update.json, customer.updated, handoff.customer",
+            "orders/create, orders-create.json, order.placed, handoff.order",
+            "inventory_levels/update, inventory_levels-update.json, inventory.changed, handoff.inventory" })
+    void everyPublishedSampleBecomesItsCanonicalEventOnKafka(String topic, String file, String type, String kafkaTopic) {
+        byte[] body = Fixtures.shopifyPayload(file);
+        String webhookId = UUID.randomUUID().toString();
+
+        Webhooks.postShopify(Webhooks.shopifyHeaders(topic, webhookId, body, SHOPIFY_SECRET), body)
+                .then().statusCode(200)
+                .contentType("application/json")
+                .body("status", equalTo("accepted"))
+                .body("id", equalTo(webhookId))
+                .body("type", equalTo(type))
+                .body("topic", equalTo(kafkaTopic));
+
+        List<ConsumerRecord<String, byte[]>> records = written();
+        assertEquals(1, records.size(), "exactly one record");
+        ConsumerRecord<String, byte[]> record = records.get(0);
+        assertEquals(kafkaTopic, record.topic());
+        assertEquals(CanonicalEventCodec.CONTENT_TYPE, header(record, "content-type"));
+        assertEquals(webhookId, header(record, "ce_id"));
+        assertEquals(type, header(record, "ce_type"));
+        assertEquals(null, record.headers().lastHeader("X-Shopify-Hmac-Sha256"), "no request header reaches Kafka");
+
+        CanonicalEvent event = codec.read(record.value(), record.key());
+        assertEquals(webhookId, event.id());
+        assertEquals("/systems/shopify", event.source());
+        assertEquals(type, event.type().wireName());
+        assertEquals(topic, event.extensions().get("hubsourcetopic"));
+        assertEquals("handoff-test.myshopify.com", event.extensions().get("hubaccount"));
+        assertEquals(event.key(), event.subject());
+        assertTrue(!event.receivedAt().isAfter(Instant.now()));
+        assertEquals(1, DeliveryKeys.count(dataSource, "shopify:" + webhookId));
+    }
+
+    @Test
+    void consentEventCarriesSourceTimeKeyAndExactIds() {
+        byte[] body = Fixtures.shopifyPayload("customers_email_marketing_consent-update.json");
+        String webhookId = UUID.randomUUID().toString();
+        Webhooks.postShopify(Webhooks.shopifyHeaders("customers_email_marketing_consent/update", webhookId, body,
+                SHOPIFY_SECRET), body).then().statusCode(200);
+
+        ConsumerRecord<String, byte[]> record = written().get(0);
+        CanonicalEvent event = codec.read(record.value(), record.key());
+        // consent_updated_at is null in the published sample: the event time is X-Shopify-Triggered-At.
+        assertEquals(Instant.parse("2025-07-10T16:15:47Z"), event.time());
+        assertEquals("delivery", event.timeSource().wireName());
+        assertEquals("emailsha256:" + io.handoff.hub.support.Pii.emailHash("bob@biller.com"), record.key());
+        assertEquals("706405506930370084", event.data().at("/customer/ids/shopify").asText());
+        assertEquals("not_subscribed", event.data().get("state").asText());
+        String raw = new String(record.value(), UTF_8);
+        assertTrue(raw.contains("\"shopify\":\"706405506930370084\""), "id serialised as an exact string: " + raw);
+    }
+
+    @Test
+    void duplicateDeliveryIsAnswered200AndProducesOneEvent() {
+        byte[] body = Fixtures.shopifyPayload("customers_email_marketing_consent-update.json");
+        String webhookId = UUID.randomUUID().toString();
+        Map<String, String> headers = Webhooks.shopifyHeaders("customers_email_marketing_consent/update", webhookId,
+                body, SHOPIFY_SECRET);
+
+        Webhooks.postShopify(headers, body).then().statusCode(200).body("status", equalTo("accepted"));
+        Webhooks.postShopify(headers, body).then().statusCode(200).body("status", equalTo("duplicate"));
+        Webhooks.postShopify(headers, body).then().statusCode(200).body("status", equalTo("duplicate"));
+
+        assertEquals(1, written().size());
+        assertEquals(1, DeliveryKeys.count(dataSource, "shopify:" + webhookId));
+    }
+
+    @Test
+    void headerNamesInAnyCaseWithoutPrefixAndTrailingNewlineAreAccepted() {
+        byte[] body = Fixtures.shopifyPayload("customers-update.json");
+        String webhookId = UUID.randomUUID().toString();
+        Map<String, String> lowerCaseUnprefixed = new HashMap<>();
+        Webhooks.shopifyHeaders("customers/update", webhookId, body, SHOPIFY_SECRET)
+                .forEach((name, value) -> lowerCaseUnprefixed.put(name.toLowerCase().substring(2),
+                        name.endsWith("Hmac-Sha256") ? value + "\n" : value));
+
+        Webhooks.postShopify(lowerCaseUnprefixed, body).then().statusCode(200).body("status", equalTo("accepted"));
+        assertEquals(1, written().size());
+    }
+
+    @Test
+    void previousSecretIsAcceptedDuringRotation() {
+        byte[] body = Fixtures.shopifyPayload("inventory_levels-update.json");
+        String webhookId = UUID.randomUUID().toString();
+        Webhooks.postShopify(Webhooks.shopifyHeaders("inventory_levels/update", webhookId, body,
+                SHOPIFY_PREVIOUS_SECRET), body).then().statusCode(200);
+        assertEquals(1, written().size());
+    }
+
+    @Test
+    void badOrMissingSignatureIs401AndWritesNothing() {
+        byte[] body = Fixtures.shopifyPayload("customers_email_marketing_consent-update.json");
+        String webhookId = UUID.randomUUID().toString();
+        Map<String, String> headers = Webhooks.shopifyHeaders("customers_email_marketing_consent/update", webhookId,
+                body, "not-the-secret");
+        Webhooks.postShopify(headers, body).then().statusCode(401)
+                .contentType("application/json")
+                .body("error.code", equalTo("invalid_signature"));
+
+        headers.remove("X-Shopify-Hmac-Sha256");
+        Webhooks.postShopify(headers, body).then().statusCode(401).body("error.code", equalTo("invalid_signature"));
+
+        // Signed over the original bytes, but the body was re-serialised on the way.
+        Map<String, String> signed = Webhooks.shopifyHeaders("customers_email_marketing_consent/update", webhookId,
+                body, SHOPIFY_SECRET);
+        byte[] reserialised = new String(body, UTF_8).replace("\n", "").replace("  ", "").getBytes(UTF_8);
+        Webhooks.postShopify(signed, reserialised).then().statusCode(401);
+        assertNothingWritten(webhookId);
+    }
+
+    @Test
+    void missingRequiredShopifyHeadersAre400() {
+        byte[] body = Fixtures.shopifyPayload("customers-create.json");
+        String webhookId = UUID.randomUUID().toString();
+        Map<String, String> headers = Webhooks.shopifyHeaders("customers/create", webhookId, body, SHOPIFY_SECRET);
+        headers.remove("X-Shopify-API-Version");
+        headers.put("X-Shopify-Shop-Domain", "");
+        Webhooks.postShopify(headers, body).then().statusCode(400)
+                .body("error.code", equalTo("missing_header"))
+                .body("error.message", equalTo(
+                        "required Shopify headers missing or empty: X-Shopify-Shop-Domain, X-Shopify-API-Version"));
+        assertNothingWritten(webhookId);
+    }
+
+    @Test
+    void malformedJsonAndMissingFieldsAre400WithJsonError() {
+        String webhookId = UUID.randomUUID().toString();
+        byte[] malformed = "{\"customer_id\": 706405506930370084, \"email_address\": ".getBytes(UTF_8);
+        Webhooks.postShopify(Webhooks.shopifyHeaders("customers_email_marketing_consent/update", webhookId, malformed,
+                SHOPIFY_SECRET), malformed).then().statusCode(400).body("error.code", equalTo("malformed_json"));
+
+        byte[] missing = "{\"email_address\": \"bob@biller.com\", \"email_marketing_consent\": {}}".getBytes(UTF_8);
+        Webhooks.postShopify(Webhooks.shopifyHeaders("customers_email_marketing_consent/update", webhookId, missing,
+                SHOPIFY_SECRET), missing).then().statusCode(400)
+                .body("error.code", equalTo("invalid_payload"))
+                .body("error.message", equalTo("customer_id is missing"));
+        assertNothingWritten(webhookId);
+    }
+
+    @Test
+    void bodyAboveTheLimitIs413() {
+        // The test profile sets hub.intake.max-body-bytes=65536.
+        byte[] body = ("{\"pad\": \"" + "x".repeat(70_000) + "\"}").getBytes(UTF_8);
+        String webhookId = UUID.randomUUID().toString();
+        Webhooks.postShopify(Webhooks.shopifyHeaders("orders/create", webhookId, body, SHOPIFY_SECRET), body)
+                .then().statusCode(413)
+                .contentType("application/json")
+                .body("error.code", equalTo("payload_too_large"));
+        assertNothingWritten(webhookId);
+    }
+
+    @Test
+    void nonJsonContentTypeIs415() {
+        byte[] body = Fixtures.shopifyPayload("customers-create.json");
+        String webhookId = UUID.randomUUID().toString();
+        io.restassured.RestAssured.given().contentType("text/plain")
+                .headers(Webhooks.shopifyHeaders("customers/create", webhookId, body, SHOPIFY_SECRET))
+                .body(body).post("/webhooks/shopify")
+                .then().statusCode(415).body("error.code", equalTo("unsupported_media_type"));
+        assertNothingWritten(webhookId);
+    }
+
+    @Test
+    void unmappedTopicIsAcknowledgedAndCountedButNotPublished() {
+        byte[] body = "{\"id\": 788032119674292922, \"title\": \"Example T-Shirt\"}".getBytes(UTF_8);
+        String webhookId = UUID.randomUUID().toString();
+        Webhooks.postShopify(Webhooks.shopifyHeaders("products/update", webhookId, body, SHOPIFY_SECRET), body)
+                .then().statusCode(200).body("status", equalTo("ignored"));
+        assertNothingWritten(webhookId);
+        io.restassured.RestAssured.given().port(io.handoff.hub.support.Management.port()).get("/q/metrics")
+                .then().statusCode(200)
+                .body(org.hamcrest.Matchers.containsString(
+                        "handoff_webhooks_total{outcome=\"ignored\",system=\"shopify\",topic=\"products/update\"}"));
+    }
+
+    @Test
+    void shopifyEndpointAcceptsOnlyPost() {
+        io.restassured.RestAssured.given().get("/webhooks/shopify").then().statusCode(405);
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> record, String name) {
+        var header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), UTF_8);
+    }
+
+    static List<String> headerNames(ConsumerRecord<String, byte[]> record) {
+        List<String> names = new java.util.ArrayList<>();
+        record.headers().forEach(h -> names.add(h.key()));
+        return names;
+    }
+
+    @Test
+    void kafkaRecordCarriesOnlyTheHubsHeaders() {
+        byte[] body = Fixtures.shopifyPayload("orders-create.json");
+        Webhooks.postShopify(Webhooks.shopifyHeaders("orders/create", UUID.randomUUID().toString(), body,
+                SHOPIFY_SECRET), body).then().statusCode(200);
+        List<String> names = headerNames(written().get(0));
+        assertEquals(List.of("content-type", "ce_id", "ce_type", "ce_source").stream().sorted().toList(),
+                names.stream().sorted().toList());
+        org.hamcrest.MatcherAssert.assertThat(names, hasItem("ce_id"));
+    }
+}

@@ -1,0 +1,204 @@
+package io.handoff.hub.intake;
+
+import static io.handoff.hub.support.HubTestResource.CHECKOUT_SECRET;
+import static io.handoff.hub.support.HubTestResource.LOYALTY_PREVIOUS_SECRET;
+import static io.handoff.hub.support.HubTestResource.LOYALTY_SECRET;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import jakarta.inject.Inject;
+import jakarta.inject.Named;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.handoff.hub.event.CanonicalEvent;
+import io.handoff.hub.event.CanonicalEventCodec;
+import io.handoff.hub.intake.signed.StandardWebhookVerifier;
+import io.handoff.hub.kafka.HubTopics;
+import io.handoff.hub.support.DeliveryKeys;
+import io.handoff.hub.support.Fixtures;
+import io.handoff.hub.support.HubTestResource;
+import io.handoff.hub.support.KafkaProbe;
+import io.handoff.hub.support.Pii;
+import io.handoff.hub.support.Webhooks;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+
+@QuarkusTest
+@QuarkusTestResource(HubTestResource.class)
+class SignedWebhookTest {
+
+    static final String UNSUBSCRIBE = """
+            {"type": "consent.changed", "timestamp": "2026-11-20T09:30:00+01:00",
+             "data": {"customer": {"email": "  Jane.Doe@Example.COM ", "ids": {"klaviyo": "01HZX5J3Q4"}},
+                      "channel": "email", "purpose": "marketing", "state": "unsubscribed"}}""";
+
+    @Inject
+    HubTopics topics;
+
+    @Inject
+    @Named("hubDataSource")
+    DataSource dataSource;
+
+    @Inject
+    CanonicalEventCodec codec;
+
+    KafkaProbe probe;
+    Map<TopicPartition, Long> mark;
+
+    @BeforeEach
+    void markKafka() {
+        probe = new KafkaProbe(List.copyOf(topics.all()));
+        mark = probe.mark();
+    }
+
+    @AfterEach
+    void closeProbe() {
+        probe.close();
+    }
+
+    @Test
+    void signedConsentChangeIsPublishedWithTheSourceEventTime() {
+        String id = Webhooks.newId();
+        Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, UNSUBSCRIBE.getBytes(UTF_8))
+                .then().statusCode(200)
+                .body("status", equalTo("accepted"))
+                .body("type", equalTo("consent.changed"))
+                .body("topic", equalTo("handoff.consent"));
+
+        List<ConsumerRecord<String, byte[]>> records = probe.since(mark);
+        assertEquals(1, records.size());
+        CanonicalEvent event = codec.read(records.get(0).value(), records.get(0).key());
+        assertEquals(id, event.id());
+        assertEquals("/systems/checkout", event.source());
+        assertEquals(Instant.parse("2026-11-20T08:30:00Z"), event.time());
+        assertEquals("payload", event.timeSource().wireName());
+        assertEquals("jane.doe@example.com", event.data().at("/customer/email").asText());
+        assertEquals("emailsha256:" + Pii.emailHash("jane.doe@example.com"), records.get(0).key());
+        assertEquals(1, DeliveryKeys.count(dataSource, "checkout:" + id));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "order.placed|handoff.order|{\"order\": {\"id\": \"A-100\", \"channel\": \"amazon\", \"totalPrice\": \"19.90\"}, \"customer\": {\"email\": \"a@b.example\"}, \"lines\": [{\"sku\": \"SKU-1\", \"quantity\": 2, \"price\": \"9.95\"}]}",
+            "inventory.changed|handoff.inventory|{\"sku\": \"SKU-1\", \"locationId\": \"DC-1\", \"available\": 0}",
+            "loyalty.tier.changed|handoff.loyalty|{\"customer\": {\"ids\": {\"loyalty\": \"M-77\"}}, \"tier\": \"gold\", \"previousTier\": \"silver\"}",
+            "promotion.eligibility.changed|handoff.promotion|{\"customer\": {\"email\": \"a@b.example\"}, \"promotionId\": \"SPRING\", \"eligible\": true}",
+            "waitlist.joined|handoff.waitlist|{\"customer\": {\"email\": \"a@b.example\"}, \"sku\": \"SKU-1\"}",
+            "feed.synced|handoff.feed|{\"feed\": \"erp-inventory\", \"records\": 1200, \"watermark\": \"2026-11-20T08:00:00Z\", \"durationMs\": 5400}",
+            "address.validated|handoff.address|{\"customer\": {\"email\": \"a@b.example\"}, \"use\": \"shipping\", \"address\": {\"line1\": \"1 Main St\", \"city\": \"Springfield\", \"postalCode\": \"62701-1234\", \"countryCode\": \"US\"}, \"validator\": {\"name\": \"smarty\", \"verdict\": {\"dpv_match_code\": \"Y\"}}}",
+            "customer.merged|handoff.customer|{\"survivor\": {\"ids\": {\"erp\": \"C-1\"}}, \"merged\": [{\"ids\": {\"erp\": \"C-2\"}}]}" })
+    void everyCanonicalTypeGoesToItsDomainTopic(String type, String topic, String data) {
+        String body = "{\"type\": \"" + type + "\", \"timestamp\": \"2026-11-20T08:00:00Z\", \"data\": " + data + "}";
+        Webhooks.postSigned("checkout", CHECKOUT_SECRET, Webhooks.newId(), body.getBytes(UTF_8))
+                .then().statusCode(200).body("topic", equalTo(topic));
+        List<ConsumerRecord<String, byte[]>> records = probe.since(mark);
+        assertEquals(1, records.size());
+        assertEquals(topic, records.get(0).topic());
+        assertEquals(type, codec.read(records.get(0).value(), records.get(0).key()).type().wireName());
+    }
+
+    @Test
+    void publishedKnownAnswerVectorFrom2021IsRejectedAsTooOld() {
+        JsonNode known = Fixtures.json("standard-webhooks/test-vectors.json").get("published_vectors").get(0);
+        String id = known.get("webhook-id").asText();
+        Webhooks.signedRequest(id, known.get("webhook-timestamp").asLong(), known.get("expected_signature").asText(),
+                known.get("body").asText().getBytes(UTF_8))
+                .post("/webhooks/checkout")
+                .then().statusCode(401)
+                .body("error.code", equalTo("invalid_signature"))
+                .body("error.message", equalTo("webhook-timestamp outside the tolerance"));
+        assertEquals(List.of(), probe.since(mark));
+        assertEquals(0, DeliveryKeys.count(dataSource, "checkout:" + id));
+    }
+
+    @Test
+    void multiSignatureHeaderWithThePreviousSecretIsAccepted() {
+        String id = Webhooks.newId();
+        long now = Instant.now().getEpochSecond();
+        byte[] body = UNSUBSCRIBE.getBytes(UTF_8);
+        String header = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v2,abc "
+                + StandardWebhookVerifier.sign(LOYALTY_PREVIOUS_SECRET, id, now, body);
+        Webhooks.signedRequest(id, now, header, body).post("/webhooks/loyalty").then().statusCode(200);
+        Webhooks.postSigned("loyalty", LOYALTY_SECRET, Webhooks.newId(), body).then().statusCode(200);
+        assertEquals(2, probe.since(mark).size());
+    }
+
+    @Test
+    void signatureOfAnotherSystemIs401() {
+        String id = Webhooks.newId();
+        Webhooks.postSigned("loyalty", CHECKOUT_SECRET, id, UNSUBSCRIBE.getBytes(UTF_8)).then().statusCode(401);
+        Webhooks.signedRequest(id, Instant.now().getEpochSecond(), "", UNSUBSCRIBE.getBytes(UTF_8))
+                .post("/webhooks/loyalty").then().statusCode(401);
+        assertEquals(List.of(), probe.since(mark));
+        assertEquals(0, DeliveryKeys.count(dataSource, "loyalty:" + id));
+    }
+
+    @Test
+    void payloadViolatingTheSchemaIs400ListingEveryViolation() {
+        String id = Webhooks.newId();
+        String body = """
+                {"type": "consent.changed", "timestamp": "2026-11-20T09:30:00Z",
+                 "data": {"customer": {}, "channel": "fax", "state": "suppressed"}}""";
+        Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, body.getBytes(UTF_8))
+                .then().statusCode(400)
+                .contentType("application/json")
+                .body("error.code", equalTo("invalid_payload"))
+                .body("violations", hasItem(org.hamcrest.Matchers.containsString("/data/channel")))
+                .body("violations", hasItem(org.hamcrest.Matchers.containsString("reason")));
+        assertEquals(List.of(), probe.since(mark));
+        assertEquals(0, DeliveryKeys.count(dataSource, "checkout:" + id));
+    }
+
+    @Test
+    void unknownTypeMissingTimestampAndMalformedJsonAre400() {
+        String id = Webhooks.newId();
+        Webhooks.postSigned("checkout", CHECKOUT_SECRET, id,
+                "{\"type\": \"coupon.redeemed\", \"timestamp\": \"2026-11-20T09:30:00Z\", \"data\": {}}".getBytes(UTF_8))
+                .then().statusCode(400).body("violations", hasItem(org.hamcrest.Matchers.containsString("/type")));
+        Webhooks.postSigned("checkout", CHECKOUT_SECRET, id,
+                "{\"type\": \"consent.changed\", \"data\": {}}".getBytes(UTF_8))
+                .then().statusCode(400).body("violations", hasItem(org.hamcrest.Matchers.containsString("timestamp")));
+        Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, "{\"type\": ".getBytes(UTF_8))
+                .then().statusCode(400).body("error.code", equalTo("malformed_json"));
+        assertEquals(List.of(), probe.since(mark));
+    }
+
+    @Test
+    void duplicateWebhookIdProducesOneEvent() {
+        String id = Webhooks.newId();
+        byte[] body = UNSUBSCRIBE.getBytes(UTF_8);
+        Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, body).then().body("status", equalTo("accepted"));
+        Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, body).then().statusCode(200)
+                .body("status", equalTo("duplicate"));
+        assertEquals(1, probe.since(mark).size());
+    }
+
+    @Test
+    void unconfiguredSystemIs404() {
+        Webhooks.postSigned("erp", CHECKOUT_SECRET, Webhooks.newId(), UNSUBSCRIBE.getBytes(UTF_8))
+                .then().statusCode(404)
+                .contentType("application/json")
+                .body("error.code", equalTo("unknown_system"));
+        RestAssured.given().contentType("application/json").body("{}").post("/webhooks/Not_A_Name")
+                .then().statusCode(404);
+        assertEquals(List.of(), probe.since(mark));
+    }
+}

@@ -1,0 +1,172 @@
+package io.handoff.hub.persistence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import javax.sql.DataSource;
+
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.postgresql.ds.PGSimpleDataSource;
+
+import io.handoff.hub.support.HubTestResource;
+
+/**
+ * The Flyway migrations and the idempotency table's guarantees on both databases the hub runs on. PostgreSQL cases
+ * run against 127.0.0.1:5432 (a throw-away database) and are skipped where no server answers.
+ */
+class MigrationsTest {
+
+    interface Database extends AutoCloseable {
+        DataSource dataSource();
+
+        @Override
+        void close();
+    }
+
+    static Database open(String kind) {
+        if (kind.equals("h2")) {
+            JdbcDataSource h2 = new JdbcDataSource();
+            h2.setURL("jdbc:h2:mem:" + UUID.randomUUID() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1");
+            h2.setUser("sa");
+            return new Database() {
+                public DataSource dataSource() {
+                    return h2;
+                }
+
+                public void close() {
+                    execute(h2, "SHUTDOWN");
+                }
+            };
+        }
+        Assumptions.assumeTrue(postgresAnswers(), "no PostgreSQL server at 127.0.0.1:5432");
+        String name = "handoff_migrations_" + UUID.randomUUID().toString().replace("-", "");
+        execute(admin(), "CREATE DATABASE " + name);
+        PGSimpleDataSource pg = new PGSimpleDataSource();
+        pg.setURL("jdbc:postgresql://127.0.0.1:5432/" + name);
+        pg.setUser("postgres");
+        return new Database() {
+            public DataSource dataSource() {
+                return pg;
+            }
+
+            public void close() {
+                execute(admin(), "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            }
+        };
+    }
+
+    static DataSource admin() {
+        PGSimpleDataSource admin = new PGSimpleDataSource();
+        admin.setURL(HubTestResource.POSTGRES_ADMIN_URL);
+        admin.setUser("postgres");
+        return admin;
+    }
+
+    static boolean postgresAnswers() {
+        try (Connection ignored = DriverManager.getConnection(HubTestResource.POSTGRES_ADMIN_URL + "?connectTimeout=2",
+                "postgres", "")) {
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    static void execute(DataSource dataSource, String sql) {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void migrate(DataSource dataSource) {
+        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgresql" })
+    void migrationsApplyAndAreRepeatable(String kind) {
+        try (Database db = open(kind)) {
+            migrate(db.dataSource());
+            migrate(db.dataSource());
+            var info = Flyway.configure().dataSource(db.dataSource()).locations("classpath:db/migration").load().info();
+            assertTrue(info.applied().length >= 1);
+            assertEquals(0, info.pending().length);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgresql" })
+    void deliveryKeyTableRejectsASecondClaimOfTheSameKey(String kind) {
+        try (Database db = open(kind)) {
+            migrate(db.dataSource());
+            String insert = "INSERT INTO camel_messageprocessed (processorName, messageId, createdAt) "
+                    + "VALUES ('webhook-intake', 'shopify:1', CURRENT_TIMESTAMP)";
+            execute(db.dataSource(), insert);
+            assertThrows(IllegalStateException.class, () -> execute(db.dataSource(), insert));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgresql" })
+    void repositoryAnswersEachKeyOnceAcrossReplicas(String kind) throws Exception {
+        try (Database db = open(kind)) {
+            migrate(db.dataSource());
+            // Two repositories on one database: two hub replicas.
+            SqlIdempotentRepository first = new SqlIdempotentRepository(db.dataSource(), "webhook-intake");
+            SqlIdempotentRepository second = new SqlIdempotentRepository(db.dataSource(), "webhook-intake");
+            first.start();
+            second.start();
+            assertTrue(first.add("shopify:a"));
+            assertFalse(second.add("shopify:a"));
+            assertTrue(second.remove("shopify:a"));
+            assertTrue(first.add("shopify:a"), "a released key can be claimed again");
+
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try {
+                for (int round = 0; round < 20; round++) {
+                    String key = "shopify:race-" + round;
+                    CountDownLatch go = new CountDownLatch(1);
+                    List<Future<Boolean>> claims = new ArrayList<>();
+                    for (int i = 0; i < 8; i++) {
+                        SqlIdempotentRepository replica = i % 2 == 0 ? first : second;
+                        Callable<Boolean> claim = () -> {
+                            go.await();
+                            return replica.add(key);
+                        };
+                        claims.add(pool.submit(claim));
+                    }
+                    go.countDown();
+                    int won = 0;
+                    for (Future<Boolean> claim : claims) {
+                        won += claim.get() ? 1 : 0;
+                    }
+                    assertEquals(1, won, "exactly one claim of " + key + " wins");
+                }
+            } finally {
+                pool.shutdownNow();
+                first.stop();
+                second.stop();
+            }
+        }
+    }
+}
