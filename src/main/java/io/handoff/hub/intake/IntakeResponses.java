@@ -1,13 +1,9 @@
 package io.handoff.hub.intake;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.Message;
 import org.apache.camel.spi.IdempotentRepository;
 import org.jboss.logging.Logger;
 
@@ -17,6 +13,7 @@ import io.handoff.hub.event.CanonicalEvent;
 import io.handoff.hub.intake.IntakeMetrics.Outcome;
 import io.handoff.hub.intake.signed.CanonicalWebhookMapper.SchemaViolationException;
 import io.handoff.hub.support.Json;
+import io.handoff.hub.support.JsonAnswers;
 
 /**
  * The answers of the webhook endpoints: a JSON body, the status, nothing else (the inbound headers are removed so
@@ -109,25 +106,11 @@ public class IntakeResponses {
 
     private void answer(Exchange exchange, int status, ObjectNode body, Outcome outcome) {
         metrics.count(system(exchange), exchange.getProperty(IntakeExchange.TOPIC_LABEL, String.class), outcome);
-        Message message = exchange.getMessage();
-        String retryAfter = message.getHeader("Retry-After", String.class);
-        message.removeHeaders("*");
-        if (retryAfter != null) {
-            message.setHeader("Retry-After", retryAfter);
-        }
-        message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-        message.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        try {
-            message.setBody(Json.MAPPER.writeValueAsBytes(body));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        JsonAnswers.answer(exchange, status, body);
     }
 
-    static ObjectNode error(String code, String message) {
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        body.putObject("error").put("code", code).put("message", message);
-        return body;
+    private static ObjectNode error(String code, String message) {
+        return JsonAnswers.error(code, message);
     }
 
     private static String system(Exchange exchange) {

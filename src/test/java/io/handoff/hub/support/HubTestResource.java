@@ -29,6 +29,8 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
     public static final String LOYALTY_SECRET = "whsec_bG95YWx0eS1jdXJyZW50LXNlY3JldC1rZXk=";
     public static final String LOYALTY_PREVIOUS_SECRET = "whsec_bG95YWx0eS1wcmV2aW91cy1zZWNyZXQta2V5";
 
+    public static final String ADMIN_TOKEN = "test-admin-token";
+    public static final String KAFKA_BOOTSTRAP_PROPERTY = "hub.test.kafka-bootstrap";
     public static final String POSTGRES_ADMIN_URL = "jdbc:postgresql://127.0.0.1:5432/test";
 
     private String database;
@@ -43,7 +45,10 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
         }
         Map<String, String> config = new HashMap<>();
         config.put("hub.data-dir", "./" + dataDir);
-        config.put("hub.kafka.embedded.port", Integer.toString(freePort()));
+        int kafkaPort = freePort();
+        config.put("hub.kafka.embedded.port", Integer.toString(kafkaPort));
+        // For tests that run against the packaged jar and cannot read the application's configuration.
+        System.setProperty(KAFKA_BOOTSTRAP_PROPERTY, "127.0.0.1:" + kafkaPort);
         config.put("hub.kafka.embedded.controller-port", Integer.toString(freePort()));
         config.put("hub.systems.shopify.webhook-secret", SHOPIFY_SECRET);
         config.put("hub.systems.shopify.previous-webhook-secret", SHOPIFY_PREVIOUS_SECRET);
@@ -51,6 +56,7 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
         config.put("hub.systems.loyalty.webhook-secret", LOYALTY_SECRET);
         config.put("hub.systems.loyalty.previous-webhook-secret", LOYALTY_PREVIOUS_SECRET);
         config.put("hub.intake.max-body-bytes", "65536");
+        config.put("hub.admin.token", ADMIN_TOKEN);
         if ("postgresql".equals(System.getProperty("hub.test.db"))) {
             database = "handoff_test_" + UUID.randomUUID().toString().replace("-", "");
             execute(POSTGRES_ADMIN_URL, "CREATE DATABASE " + database);
