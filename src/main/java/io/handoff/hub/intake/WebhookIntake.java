@@ -43,6 +43,8 @@ public class WebhookIntake {
     static final String SHOPIFY_TRIGGERED_AT = "X-Shopify-Triggered-At";
     static final String SHOPIFY_EVENT_ID = "X-Shopify-Event-Id";
 
+    static final int MAX_DELIVERY_ID_LENGTH = 190;
+
     private final WebhookSystems systems;
     private final ShopifyEventMapper shopifyMapper;
     private final CanonicalWebhookMapper canonicalMapper;
@@ -88,6 +90,7 @@ public class WebhookIntake {
                 shopifyHeader(in, SHOPIFY_TRIGGERED_AT),
                 shopifyHeader(in, SHOPIFY_EVENT_ID));
         exchange.setProperty(IntakeExchange.TOPIC_LABEL, delivery.topic());
+        checkDeliveryId(delivery.webhookId());
         Instant receivedAt = receivedAt(exchange);
         Optional<CanonicalEvent> event = shopifyMapper.map(delivery, body, receivedAt);
         exchange.setProperty(IntakeExchange.DELIVERY_KEY, system + ":" + delivery.webhookId());
@@ -111,10 +114,19 @@ public class WebhookIntake {
             LOG.debugf("delivery from %s refused: %s", system, result.reason());
             throw WebhookRejectedException.unauthorized(result.reason());
         }
+        checkDeliveryId(id.strip());
         CanonicalEvent event = canonicalMapper.map(system, id.strip(), body, receivedAt(exchange));
         exchange.setProperty(IntakeExchange.TOPIC_LABEL, event.type().wireName());
         exchange.setProperty(IntakeExchange.DELIVERY_KEY, system + ":" + id.strip());
         in.setBody(event);
+    }
+
+    /** Delivery ids are stored as idempotency keys (255 characters with the system name). */
+    private static void checkDeliveryId(String id) {
+        if (id.length() > MAX_DELIVERY_ID_LENGTH) {
+            throw WebhookRejectedException.badRequest("invalid_header",
+                    "the delivery id is longer than " + MAX_DELIVERY_ID_LENGTH + " characters");
+        }
     }
 
     private Instant receivedAt(Exchange exchange) {

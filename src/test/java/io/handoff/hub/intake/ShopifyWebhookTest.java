@@ -14,61 +14,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import javax.sql.DataSource;
-
-import jakarta.inject.Inject;
-import jakarta.inject.Named;
-
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import io.handoff.hub.event.CanonicalEvent;
 import io.handoff.hub.event.CanonicalEventCodec;
-import io.handoff.hub.kafka.HubTopics;
 import io.handoff.hub.support.DeliveryKeys;
 import io.handoff.hub.support.Fixtures;
 import io.handoff.hub.support.HubTestResource;
-import io.handoff.hub.support.KafkaProbe;
+import io.handoff.hub.support.KafkaMarkedTest;
 import io.handoff.hub.support.Webhooks;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 @QuarkusTest
 @QuarkusTestResource(HubTestResource.class)
-class ShopifyWebhookTest {
-
-    @Inject
-    HubTopics topics;
-
-    @Inject
-    @Named("hubDataSource")
-    DataSource dataSource;
-
-    @Inject
-    CanonicalEventCodec codec;
-
-    KafkaProbe probe;
-    Map<TopicPartition, Long> mark;
-
-    @BeforeEach
-    void markKafka() {
-        probe = new KafkaProbe(List.copyOf(topics.all()));
-        mark = probe.mark();
-    }
-
-    @AfterEach
-    void closeProbe() {
-        probe.close();
-    }
-
-    private List<ConsumerRecord<String, byte[]>> written() {
-        return probe.since(mark);
-    }
+class ShopifyWebhookTest extends KafkaMarkedTest {
 
     private void assertNothingWritten(String webhookId) {
         assertEquals(List.of(), written(), "no record on any hub topic");

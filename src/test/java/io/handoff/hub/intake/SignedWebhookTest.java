@@ -10,17 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-
-import javax.sql.DataSource;
-
-import jakarta.inject.Inject;
-import jakarta.inject.Named;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -28,13 +19,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.handoff.hub.event.CanonicalEvent;
-import io.handoff.hub.event.CanonicalEventCodec;
 import io.handoff.hub.intake.signed.StandardWebhookVerifier;
-import io.handoff.hub.kafka.HubTopics;
 import io.handoff.hub.support.DeliveryKeys;
 import io.handoff.hub.support.Fixtures;
 import io.handoff.hub.support.HubTestResource;
-import io.handoff.hub.support.KafkaProbe;
+import io.handoff.hub.support.KafkaMarkedTest;
 import io.handoff.hub.support.Pii;
 import io.handoff.hub.support.Webhooks;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -43,36 +32,12 @@ import io.restassured.RestAssured;
 
 @QuarkusTest
 @QuarkusTestResource(HubTestResource.class)
-class SignedWebhookTest {
+class SignedWebhookTest extends KafkaMarkedTest {
 
     static final String UNSUBSCRIBE = """
             {"type": "consent.changed", "timestamp": "2026-11-20T09:30:00+01:00",
              "data": {"customer": {"email": "  Jane.Doe@Example.COM ", "ids": {"klaviyo": "01HZX5J3Q4"}},
                       "channel": "email", "purpose": "marketing", "state": "unsubscribed"}}""";
-
-    @Inject
-    HubTopics topics;
-
-    @Inject
-    @Named("hubDataSource")
-    DataSource dataSource;
-
-    @Inject
-    CanonicalEventCodec codec;
-
-    KafkaProbe probe;
-    Map<TopicPartition, Long> mark;
-
-    @BeforeEach
-    void markKafka() {
-        probe = new KafkaProbe(List.copyOf(topics.all()));
-        mark = probe.mark();
-    }
-
-    @AfterEach
-    void closeProbe() {
-        probe.close();
-    }
 
     @Test
     void signedConsentChangeIsPublishedWithTheSourceEventTime() {
@@ -83,7 +48,7 @@ class SignedWebhookTest {
                 .body("type", equalTo("consent.changed"))
                 .body("topic", equalTo("handoff.consent"));
 
-        List<ConsumerRecord<String, byte[]>> records = probe.since(mark);
+        List<ConsumerRecord<String, byte[]>> records = written();
         assertEquals(1, records.size());
         CanonicalEvent event = codec.read(records.get(0).value(), records.get(0).key());
         assertEquals(id, event.id());
@@ -109,7 +74,7 @@ class SignedWebhookTest {
         String body = "{\"type\": \"" + type + "\", \"timestamp\": \"2026-11-20T08:00:00Z\", \"data\": " + data + "}";
         Webhooks.postSigned("checkout", CHECKOUT_SECRET, Webhooks.newId(), body.getBytes(UTF_8))
                 .then().statusCode(200).body("topic", equalTo(topic));
-        List<ConsumerRecord<String, byte[]>> records = probe.since(mark);
+        List<ConsumerRecord<String, byte[]>> records = written();
         assertEquals(1, records.size());
         assertEquals(topic, records.get(0).topic());
         assertEquals(type, codec.read(records.get(0).value(), records.get(0).key()).type().wireName());
@@ -125,7 +90,7 @@ class SignedWebhookTest {
                 .then().statusCode(401)
                 .body("error.code", equalTo("invalid_signature"))
                 .body("error.message", equalTo("webhook-timestamp outside the tolerance"));
-        assertEquals(List.of(), probe.since(mark));
+        assertEquals(List.of(), written());
         assertEquals(0, DeliveryKeys.count(dataSource, "checkout:" + id));
     }
 
@@ -138,7 +103,7 @@ class SignedWebhookTest {
                 + StandardWebhookVerifier.sign(LOYALTY_PREVIOUS_SECRET, id, now, body);
         Webhooks.signedRequest(id, now, header, body).post("/webhooks/loyalty").then().statusCode(200);
         Webhooks.postSigned("loyalty", LOYALTY_SECRET, Webhooks.newId(), body).then().statusCode(200);
-        assertEquals(2, probe.since(mark).size());
+        assertEquals(2, written().size());
     }
 
     @Test
@@ -147,7 +112,7 @@ class SignedWebhookTest {
         Webhooks.postSigned("loyalty", CHECKOUT_SECRET, id, UNSUBSCRIBE.getBytes(UTF_8)).then().statusCode(401);
         Webhooks.signedRequest(id, Instant.now().getEpochSecond(), "", UNSUBSCRIBE.getBytes(UTF_8))
                 .post("/webhooks/loyalty").then().statusCode(401);
-        assertEquals(List.of(), probe.since(mark));
+        assertEquals(List.of(), written());
         assertEquals(0, DeliveryKeys.count(dataSource, "loyalty:" + id));
     }
 
@@ -163,7 +128,7 @@ class SignedWebhookTest {
                 .body("error.code", equalTo("invalid_payload"))
                 .body("violations", hasItem(org.hamcrest.Matchers.containsString("/data/channel")))
                 .body("violations", hasItem(org.hamcrest.Matchers.containsString("reason")));
-        assertEquals(List.of(), probe.since(mark));
+        assertEquals(List.of(), written());
         assertEquals(0, DeliveryKeys.count(dataSource, "checkout:" + id));
     }
 
@@ -178,7 +143,7 @@ class SignedWebhookTest {
                 .then().statusCode(400).body("violations", hasItem(org.hamcrest.Matchers.containsString("timestamp")));
         Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, "{\"type\": ".getBytes(UTF_8))
                 .then().statusCode(400).body("error.code", equalTo("malformed_json"));
-        assertEquals(List.of(), probe.since(mark));
+        assertEquals(List.of(), written());
     }
 
     @Test
@@ -188,7 +153,7 @@ class SignedWebhookTest {
         Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, body).then().body("status", equalTo("accepted"));
         Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, body).then().statusCode(200)
                 .body("status", equalTo("duplicate"));
-        assertEquals(1, probe.since(mark).size());
+        assertEquals(1, written().size());
     }
 
     @Test
@@ -199,6 +164,6 @@ class SignedWebhookTest {
                 .body("error.code", equalTo("unknown_system"));
         RestAssured.given().contentType("application/json").body("{}").post("/webhooks/Not_A_Name")
                 .then().statusCode(404);
-        assertEquals(List.of(), probe.since(mark));
+        assertEquals(List.of(), written());
     }
 }

@@ -57,6 +57,8 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
         config.put("hub.systems.loyalty.previous-webhook-secret", LOYALTY_PREVIOUS_SECRET);
         config.put("hub.intake.max-body-bytes", "65536");
         config.put("hub.admin.token", ADMIN_TOKEN);
+        config.put("hub.intake.delivery-key-cleanup-period-ms", "500");
+        config.put("hub.intake.delivery-key-cleanup-delay-ms", "0");
         if ("postgresql".equals(System.getProperty("hub.test.db"))) {
             database = "handoff_test_" + UUID.randomUUID().toString().replace("-", "");
             execute(POSTGRES_ADMIN_URL, "CREATE DATABASE " + database);
