@@ -18,7 +18,11 @@ public enum EventType {
     LOYALTY_TIER_CHANGED("loyalty.tier.changed", Domain.LOYALTY),
     PROMOTION_ELIGIBILITY_CHANGED("promotion.eligibility.changed", Domain.PROMOTION),
     WAITLIST_JOINED("waitlist.joined", Domain.WAITLIST),
-    FEED_SYNCED("feed.synced", Domain.FEED);
+    FEED_SYNCED("feed.synced", Domain.FEED),
+    /** Published by the consent ledger for every change of a customer's consent (keyed by hub id). */
+    CONSENT_APPLIED("consent.applied", Domain.LEDGER),
+    /** Published by the identity flow when a merge re-pointed a customer's ids to a survivor. */
+    CUSTOMER_MERGE_APPLIED("customer.merge.applied", Domain.LEDGER);
 
     private final String wireName;
     private final Domain domain;
@@ -43,7 +47,7 @@ public enum EventType {
 
     /** Topic groups: each domain has its own Kafka topic ({@code hub.kafka.topics.<domain>}). */
     public enum Domain {
-        CONSENT, CUSTOMER, ADDRESS, ORDER, INVENTORY, LOYALTY, PROMOTION, WAITLIST, FEED;
+        CONSENT, CUSTOMER, ADDRESS, ORDER, INVENTORY, LOYALTY, PROMOTION, WAITLIST, FEED, LEDGER;
 
         public String configName() {
             return name().toLowerCase();

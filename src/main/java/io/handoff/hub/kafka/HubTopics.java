@@ -27,6 +27,7 @@ public class HubTopics {
         byDomain.put(Domain.PROMOTION, t.promotion());
         byDomain.put(Domain.WAITLIST, t.waitlist());
         byDomain.put(Domain.FEED, t.feed());
+        byDomain.put(Domain.LEDGER, t.ledger());
         this.deadLetter = t.deadLetter();
     }
 

@@ -92,6 +92,10 @@ public interface KafkaSettings {
         @WithDefault("handoff.feed")
         String feed();
 
+        /** Topic of the ledger's consent.applied and customer.merge.applied events, keyed by hub id. */
+        @WithDefault("handoff.ledger")
+        String ledger();
+
         /** Dead-letter topic: what could not be delivered after the last retry, for replay. */
         @WithDefault("handoff.dead-letter")
         String deadLetter();

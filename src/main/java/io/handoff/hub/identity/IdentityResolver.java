@@ -1,0 +1,191 @@
+package io.handoff.hub.identity;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import org.jboss.logging.Logger;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.handoff.hub.persistence.Sql;
+import io.handoff.hub.support.Pii;
+
+/**
+ * Resolves the customer an event is about to the hub id: by a system id first (the most specific), then by the
+ * normalised email; an unknown customer is created. Every statement that could race with another replica is an
+ * {@code INSERT ... ON CONFLICT DO NOTHING} followed by a read of whoever won, so two first events for one new
+ * customer on two replicas end with one hub id. Ids and the email the event carries are linked to the customer as a
+ * side effect; an id already linked to another customer stays where it is (logged, never stolen).
+ */
+@ApplicationScoped
+@Named("identityResolver")
+public class IdentityResolver {
+
+    private static final Logger LOG = Logger.getLogger(IdentityResolver.class);
+    /** Merges may chain (A into B, B into C); more hops than this means a cycle, which merge() never creates. */
+    private static final int MAX_MERGE_HOPS = 16;
+
+    private final JdbcTemplate jdbc;
+    private final Clock clock = Clock.systemUTC();
+
+    public IdentityResolver(@Named("hubDataSource") DataSource dataSource) {
+        this.jdbc = new JdbcTemplate(dataSource);
+    }
+
+    /** A customer as events describe it: a normalised email and/or ids per system. */
+    public record CustomerRef(String email, Map<String, String> ids) {
+        public CustomerRef {
+            email = Pii.normaliseEmail(email);
+            ids = ids == null ? Map.of() : Map.copyOf(ids);
+        }
+
+        /** Reads a canonical {@code customerRef} object ({@code {"email", "phone", "ids": {...}}}). */
+        public static CustomerRef of(JsonNode ref) {
+            Map<String, String> ids = new LinkedHashMap<>();
+            ref.path("ids").fields().forEachRemaining(e -> ids.put(e.getKey(), e.getValue().asText()));
+            return new CustomerRef(ref.hasNonNull("email") ? ref.get("email").asText() : null, ids);
+        }
+
+        public boolean identifiesSomeone() {
+            return email != null || !ids.isEmpty();
+        }
+    }
+
+    /** The hub id of a customer and whether this call created it. */
+    public record Resolved(String hubId, boolean created) {
+    }
+
+    public Resolved resolve(CustomerRef ref) {
+        if (!ref.identifiesSomeone()) {
+            throw new IllegalArgumentException("the customer reference carries neither an email nor a system id");
+        }
+        String hubId = null;
+        for (var id : ref.ids().entrySet()) {
+            hubId = ownerOf(id.getKey(), id.getValue()).orElse(null);
+            if (hubId != null) {
+                break;
+            }
+        }
+        if (hubId == null && ref.email() != null) {
+            hubId = byEmail(ref.email()).orElse(null);
+        }
+        boolean created = false;
+        if (hubId == null) {
+            String candidate = UUID.randomUUID().toString();
+            hubId = create(candidate, ref);
+            created = hubId.equals(candidate);
+        }
+        hubId = survivorOf(hubId);
+        link(hubId, ref);
+        return new Resolved(hubId, created);
+    }
+
+    /** Creates a customer, or returns the one a concurrent event created for the same email or first system id. */
+    private String create(String candidate, CustomerRef ref) {
+        if (ref.email() != null) {
+            jdbc.update("INSERT INTO customer (hub_id, email, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    candidate, ref.email(), Sql.timestamp(clock.instant()));
+            return byEmail(ref.email()).orElseThrow();
+        }
+        jdbc.update("INSERT INTO customer (hub_id, email, created_at) VALUES (?, NULL, ?)", candidate,
+                Sql.timestamp(clock.instant()));
+        var first = ref.ids().entrySet().iterator().next();
+        claim(first.getKey(), first.getValue(), candidate);
+        String owner = ownerOf(first.getKey(), first.getValue()).orElseThrow();
+        if (!owner.equals(candidate)) {
+            // Another event created this customer first: drop our empty row.
+            jdbc.update("DELETE FROM customer WHERE hub_id = ?", candidate);
+        }
+        return owner;
+    }
+
+    private void link(String hubId, CustomerRef ref) {
+        for (var id : ref.ids().entrySet()) {
+            claim(id.getKey(), id.getValue(), hubId);
+            String owner = ownerOf(id.getKey(), id.getValue()).orElseThrow();
+            if (!survivorOf(owner).equals(hubId)) {
+                LOG.warnf("%s id %s belongs to customer %s, not %s: left as it is", id.getKey(), id.getValue(),
+                        owner, hubId);
+            }
+        }
+        if (ref.email() != null) {
+            try {
+                jdbc.update("UPDATE customer SET email = ? WHERE hub_id = ? AND email IS NULL"
+                        + " AND NOT EXISTS (SELECT 1 FROM customer other WHERE other.email = ?)",
+                        ref.email(), hubId, ref.email());
+            } catch (DataIntegrityViolationException raced) {
+                // Another customer took this email at the same instant: the email stays with them.
+            }
+        }
+    }
+
+    private void claim(String system, String systemId, String hubId) {
+        jdbc.update("INSERT INTO customer_system_id (system, system_id, hub_id, linked_at) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT DO NOTHING", system, systemId, hubId, Sql.timestamp(clock.instant()));
+    }
+
+    Optional<String> ownerOf(String system, String systemId) {
+        return jdbc.query("SELECT hub_id FROM customer_system_id WHERE system = ? AND system_id = ?",
+                (rs, i) -> rs.getString(1), system, systemId).stream().findFirst();
+    }
+
+    /** The hub id of the customer with this normalised email, following merges. */
+    public Optional<String> byEmail(String normalisedEmail) {
+        return jdbc.query("SELECT hub_id FROM customer WHERE email = ?", (rs, i) -> rs.getString(1), normalisedEmail)
+                .stream().findFirst().map(this::survivorOf);
+    }
+
+    /** Follows merged_into to the customer that lives on. */
+    public String survivorOf(String hubId) {
+        String current = hubId;
+        for (int hop = 0; hop < MAX_MERGE_HOPS; hop++) {
+            List<String> next = jdbc.query("SELECT merged_into FROM customer WHERE hub_id = ?",
+                    (rs, i) -> rs.getString(1), current);
+            if (next.isEmpty() || next.get(0) == null) {
+                return current;
+            }
+            current = next.get(0);
+        }
+        throw new IllegalStateException("merge chain of " + hubId + " is longer than " + MAX_MERGE_HOPS);
+    }
+
+    /** The ids each system knows this customer by, as {@code system -> [ids]}. */
+    public Map<String, List<String>> systemIds(String hubId) {
+        Map<String, List<String>> ids = new LinkedHashMap<>();
+        jdbc.query("SELECT system, system_id FROM customer_system_id WHERE hub_id = ? ORDER BY system, system_id",
+                rs -> {
+                    ids.computeIfAbsent(rs.getString(1), s -> new ArrayList<>()).add(rs.getString(2));
+                }, hubId);
+        return ids;
+    }
+
+    /** The normalised email of a customer, if the hub knows one. */
+    public Optional<String> emailOf(String hubId) {
+        return jdbc.query("SELECT email FROM customer WHERE hub_id = ?", (rs, i) -> rs.getString(1), hubId).stream()
+                .filter(e -> e != null).findFirst();
+    }
+
+    /**
+     * Re-points every id of {@code merged} to {@code survivor} and marks {@code merged} as merged into it.
+     *
+     * @return the system ids the merged customer held before (for telling those systems)
+     */
+    public Map<String, List<String>> repoint(String merged, String survivor) {
+        Map<String, List<String>> held = systemIds(merged);
+        jdbc.update("UPDATE customer_system_id SET hub_id = ? WHERE hub_id = ?", survivor, merged);
+        jdbc.update("UPDATE customer SET merged_into = ? WHERE hub_id = ?", survivor, merged);
+        return held;
+    }
+}
