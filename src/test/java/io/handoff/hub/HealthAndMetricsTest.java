@@ -38,4 +38,14 @@ class HealthAndMetricsTest {
                 .then().statusCode(200)
                 .body(containsString("handoff_webhooks_total{outcome=\"invalid_signature\",system=\"shopify\",topic=\"unknown\"}"));
     }
+
+    @Test
+    void openApiDocumentsTheAdminApi() {
+        String doc = RestAssured.given().port(Management.port()).queryParam("format", "json").get("/q/openapi")
+                .then().statusCode(200).extract().asString();
+        for (String path : new String[] { "/api/customers/{email}/consent", "/api/may-send", "/api/events",
+                "/webhooks/shopify", "/webhooks/{system}" }) {
+            org.junit.jupiter.api.Assertions.assertTrue(doc.contains("\"" + path + "\""), path + " in " + doc);
+        }
+    }
 }
