@@ -155,7 +155,7 @@ public class ConsentLedger {
                     event.id(), event.time(), held == null, now);
         }
         CanonicalEvent applied = null;
-        if (decision.changed() || earlier.orElse(false)) {
+        if (decision.changed() || (earlier.orElse(false) && held != null)) {
             // A duplicate of an event that changed the state publishes the same consent.applied again: the first
             // publish may be what failed.
             ConsentState state = decision.changed() ? in.state() : held.state();

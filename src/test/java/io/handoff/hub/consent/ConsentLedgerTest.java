@@ -224,4 +224,43 @@ class ConsentLedgerTest extends KafkaMarkedTest {
         RestAssured.given().auth().oauth2(ADMIN_TOKEN).queryParam("email", email()).get("/api/may-send")
                 .then().statusCode(200).body("maySend", equalTo(false)).body("why", equalTo("no consent on record"));
     }
+
+    @Test
+    void concurrentDecisionsForOneNewCustomerEndInTheLatestEventsState() throws Exception {
+        // As from several replicas: 8 events for one customer nobody knew, applied at once in any order.
+        String email = email();
+        Instant base = Instant.parse("2026-11-20T10:00:00Z");
+        List<CanonicalEvent> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            var data = Json.MAPPER.createObjectNode();
+            data.putObject("customer").put("email", email);
+            data.put("channel", "email").put("purpose", "marketing").put("state", i % 2 == 0 ? "subscribed" : "unsubscribed");
+            events.add(new CanonicalEvent("race-" + i + "-" + UUID.randomUUID(), "/systems/checkout",
+                    EventType.CONSENT_CHANGED, "x", base.plusSeconds(60L * i), Instant.now(), TimeSource.PAYLOAD,
+                    Map.of(), data, "x"));
+        }
+        java.util.Collections.shuffle(events);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            var go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (CanonicalEvent event : events) {
+                done.add(pool.submit(() -> {
+                    go.await();
+                    return ledger.apply(event);
+                }));
+            }
+            go.countDown();
+            for (var f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        JsonPath view = consentOf(email);
+        assertEquals(8, view.getList("history").size(), "every event is in the history once");
+        assertEquals("unsubscribed", view.getString("consent[0].state"), "the latest event (i = 7) decides");
+        assertEquals(base.plusSeconds(420).toString(), view.getString("consent[0].since"));
+        assertEquals(1, view.getList("consent").size());
+    }
 }
