@@ -59,6 +59,8 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
         config.put("hub.admin.token", ADMIN_TOKEN);
         config.put("hub.intake.delivery-key-cleanup-period-ms", "500");
         config.put("hub.intake.delivery-key-cleanup-delay-ms", "0");
+        config.put("hub.consumers.redelivery-delay-ms", "20");
+        config.put("hub.consumers.max-redelivery-delay-ms", "100");
         if ("postgresql".equals(System.getProperty("hub.test.db"))) {
             database = "handoff_test_" + UUID.randomUUID().toString().replace("-", "");
             execute(POSTGRES_ADMIN_URL, "CREATE DATABASE " + database);
