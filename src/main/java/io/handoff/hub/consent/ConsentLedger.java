@@ -143,13 +143,10 @@ public class ConsentLedger {
         }
         Instant now = clock.instant();
         String stateName = in.state() == null ? rawState : in.state().wireName();
-        jdbc.update("INSERT INTO consent_history (hub_id, channel, purpose, state, reason, source_system,"
-                + " event_source, event_id, event_time, received_at, decision, rule, changed, previous_state,"
-                + " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                hubId, channel, purpose, truncate(stateName, 16), in.reason(), system(event.source()), event.source(),
-                event.id(), Sql.timestamp(event.time()), Sql.timestamp(event.receivedAt()),
-                decision.applied() ? "applied" : "ignored", decision.rule(), decision.changed(),
-                held == null ? null : held.state().wireName(), Sql.timestamp(now));
+        recordHistory(new HistoryEntry(hubId, channel, purpose, truncate(stateName, 16), in.reason(),
+                system(event.source()), event.source(), event.id(), event.time(), event.receivedAt(),
+                decision.applied(), decision.rule(), decision.changed(), held == null ? null : held.state().wireName()),
+                now);
         if (decision.applied()) {
             writeState(hubId, channel, purpose, in.state(), in.reason(), system(event.source()), event.source(),
                     event.id(), event.time(), held == null, now);
@@ -164,6 +161,21 @@ public class ConsentLedger {
                     decision.changed() && held != null ? held : null, decision.changed() ? decision.rule() : "republished");
         }
         return new Outcome(hubId, channel, purpose, decision, applied);
+    }
+
+    /** One row of the append-only history: an event the ledger saw and what it decided. */
+    record HistoryEntry(String hubId, String channel, String purpose, String state, String reason,
+            String sourceSystem, String eventSource, String eventId, Instant eventTime, Instant receivedAt,
+            boolean applied, String rule, boolean changed, String previousState) {
+    }
+
+    void recordHistory(HistoryEntry e, Instant now) {
+        jdbc.update("INSERT INTO consent_history (hub_id, channel, purpose, state, reason, source_system,"
+                + " event_source, event_id, event_time, received_at, decision, rule, changed, previous_state,"
+                + " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                e.hubId(), e.channel(), e.purpose(), e.state(), e.reason(), e.sourceSystem(), e.eventSource(),
+                e.eventId(), Sql.timestamp(e.eventTime()), Sql.timestamp(e.receivedAt()),
+                e.applied() ? "applied" : "ignored", e.rule(), e.changed(), e.previousState(), Sql.timestamp(now));
     }
 
     /** Empty if the event was never decided for this customer/channel/purpose; else whether it changed the state. */

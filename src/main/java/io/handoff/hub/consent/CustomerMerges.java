@@ -128,12 +128,10 @@ public class CustomerMerges {
             boolean changed = fromSurvivor == null || fromSurvivor.state() != combined;
             ledger.writeState(survivor, channel, purpose, combined, winner.reason(), "merge", event.source(),
                     event.id(), latest, fromSurvivor == null, now);
-            jdbc.update("INSERT INTO consent_history (hub_id, channel, purpose, state, reason, source_system,"
-                    + " event_source, event_id, event_time, received_at, decision, rule, changed, previous_state,"
-                    + " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', 'merge-most-restrictive', ?, ?, ?)",
-                    survivor, channel, purpose, combined.wireName(), winner.reason(), ConsentLedger.system(event.source()),
-                    event.source(), event.id(), Sql.timestamp(latest), Sql.timestamp(event.receivedAt()), changed,
-                    fromSurvivor == null ? null : fromSurvivor.state().wireName(), Sql.timestamp(now));
+            ledger.recordHistory(new ConsentLedger.HistoryEntry(survivor, channel, purpose, combined.wireName(),
+                    winner.reason(), ConsentLedger.system(event.source()), event.source(), event.id(), latest,
+                    event.receivedAt(), true, "merge-most-restrictive", changed,
+                    fromSurvivor == null ? null : fromSurvivor.state().wireName()), now);
             if (changed) {
                 out.add(ledger.consentApplied(event, survivor, channel, purpose, combined, winner.reason(),
                         fromSurvivor, "merge-most-restrictive"));
