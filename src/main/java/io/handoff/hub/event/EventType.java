@@ -47,10 +47,6 @@ public enum EventType {
 
     /** Topic groups: each domain has its own Kafka topic ({@code hub.kafka.topics.<domain>}). */
     public enum Domain {
-        CONSENT, CUSTOMER, ADDRESS, ORDER, INVENTORY, LOYALTY, PROMOTION, WAITLIST, FEED, LEDGER;
-
-        public String configName() {
-            return name().toLowerCase();
-        }
+        CONSENT, CUSTOMER, ADDRESS, ORDER, INVENTORY, LOYALTY, PROMOTION, WAITLIST, FEED, LEDGER
     }
 }

@@ -48,10 +48,6 @@ public final class EmbeddedKafkaBroker {
         return logDir;
     }
 
-    public synchronized boolean isRunning() {
-        return server != null;
-    }
-
     /** Starts the broker; returns once its listeners are bound and metadata has caught up. */
     public synchronized void start() {
         if (server != null) {

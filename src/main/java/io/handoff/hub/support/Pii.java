@@ -8,7 +8,7 @@ import java.util.Locale;
 
 /**
  * Email normalisation and the one-way forms of personal data that may appear in keys, subjects and logs.
- * No raw email or address is ever logged: use {@link #emailHash(String)} or {@link #maskEmail(String)}.
+ * No raw email or address is ever logged: use {@link #emailHash(String)}.
  */
 public final class Pii {
 
@@ -36,19 +36,6 @@ public final class Pii {
             return null;
         }
         return sha256Hex(normalised);
-    }
-
-    /** {@code b***@biller.com}: enough for a human to recognise, not enough to harvest. */
-    public static String maskEmail(String email) {
-        String normalised = normaliseEmail(email);
-        if (normalised == null) {
-            return null;
-        }
-        int at = normalised.indexOf('@');
-        if (at <= 0) {
-            return "***";
-        }
-        return normalised.charAt(0) + "***" + normalised.substring(at);
     }
 
     public static String sha256Hex(String value) {
