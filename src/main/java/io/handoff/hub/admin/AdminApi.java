@@ -58,8 +58,7 @@ public class AdminApi {
     public void unavailable(Exchange exchange) {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         LOG.warnf("admin request failed: %s", cause == null ? "unknown" : cause.getClass().getSimpleName());
-        exchange.getMessage().setHeader("Retry-After", "5");
-        JsonAnswers.answer(exchange, 503, JsonAnswers.error("unavailable", "a backing service did not answer"));
+        JsonAnswers.answer(exchange, 503, JsonAnswers.error("unavailable", "a backing service did not answer"), "5");
     }
 
     /** 500 for anything unexpected. */

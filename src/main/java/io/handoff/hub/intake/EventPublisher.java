@@ -35,6 +35,8 @@ public class EventPublisher {
         exchange.setProperty(IntakeExchange.EVENT, event);
         exchange.setProperty(IntakeExchange.KAFKA_TOPIC, topic);
         message.removeHeaders("*");
+        // platform-http keeps the request's charset; the record value is UTF-8 bytes and must not be re-encoded.
+        exchange.removeProperty(org.apache.camel.Exchange.CHARSET_NAME);
         message.setHeader(KafkaConstants.KEY, event.key());
         message.setHeader("content-type", CanonicalEventCodec.CONTENT_TYPE);
         message.setHeader("ce_id", event.id());

@@ -4,7 +4,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.spi.IdempotentRepository;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -27,11 +26,9 @@ public class IntakeResponses {
     private static final Logger LOG = Logger.getLogger(IntakeResponses.class);
 
     private final IntakeMetrics metrics;
-    private final IdempotentRepository deliveries;
 
-    public IntakeResponses(IntakeMetrics metrics, @Named("webhookDeliveryRepository") IdempotentRepository deliveries) {
+    public IntakeResponses(IntakeMetrics metrics) {
         this.metrics = metrics;
-        this.deliveries = deliveries;
     }
 
     /** 200: the event is on Kafka (acknowledged by all in-sync replicas). */
@@ -71,37 +68,23 @@ public class IntakeResponses {
     }
 
     /**
-     * 503: Kafka or the database could not take the delivery. The delivery's idempotency key is released so that the
-     * platform's retry is processed, not mistaken for a duplicate.
+     * 503: Kafka or the database could not take the delivery. The delivery id is stored only after Kafka acknowledged
+     * (publish-event, eager: false), so the platform's retry is processed, not mistaken for a duplicate.
      */
     public void unavailable(Exchange exchange) {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         LOG.warnf("%s delivery not accepted, platform will retry: %s", system(exchange), describe(cause));
-        releaseDeliveryKey(exchange);
-        exchange.getMessage().setHeader("Retry-After", "5");
-        answer(exchange, 503, error("unavailable", "the event could not be stored; retry later"), Outcome.UNAVAILABLE);
+        metrics.count(system(exchange), exchange.getProperty(IntakeExchange.TOPIC_LABEL, String.class),
+                Outcome.UNAVAILABLE);
+        JsonAnswers.answer(exchange, 503, error("unavailable", "the event could not be stored; retry later"), "5");
     }
 
-    /** 500: an unexpected error; the key is released as for 503. */
+    /** 500: an unexpected error; nothing was stored, so the platform's retry is processed. */
     public void failed(Exchange exchange) {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         LOG.errorf(cause, "%s delivery failed", system(exchange));
-        releaseDeliveryKey(exchange);
         answer(exchange, 500, error("internal_error", "the delivery could not be processed; retry later"),
                 Outcome.FAILED);
-    }
-
-    private void releaseDeliveryKey(Exchange exchange) {
-        String key = exchange.getProperty(IntakeExchange.DELIVERY_KEY, String.class);
-        if (key == null) {
-            return;
-        }
-        try {
-            deliveries.remove(key);
-        } catch (RuntimeException e) {
-            // The database is down too: the key was inserted in the same unavailable database, or never.
-            LOG.warnf("could not release delivery key: %s", describe(e));
-        }
     }
 
     private void answer(Exchange exchange, int status, ObjectNode body, Outcome outcome) {

@@ -16,8 +16,12 @@ public final class JsonAnswers {
     }
 
     public static void answer(Exchange exchange, int status, JsonNode body) {
+        answer(exchange, status, body, null);
+    }
+
+    /** As {@link #answer(Exchange, int, JsonNode)}, with a {@code Retry-After} header in seconds (null for none). */
+    public static void answer(Exchange exchange, int status, JsonNode body, String retryAfter) {
         Message message = exchange.getMessage();
-        String retryAfter = message.getHeader("Retry-After", String.class);
         // Inbound request headers would otherwise be echoed back as response headers.
         message.removeHeaders("*");
         if (retryAfter != null) {

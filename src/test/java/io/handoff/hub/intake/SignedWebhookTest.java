@@ -166,4 +166,28 @@ class SignedWebhookTest extends KafkaMarkedTest {
                 .then().statusCode(404);
         assertEquals(List.of(), written());
     }
+
+    @Test
+    void declaredCharsetDoesNotReencodeTheEvent() {
+        String body = "{\"type\": \"loyalty.tier.changed\", \"timestamp\": \"2026-11-20T08:00:00Z\", \"data\": "
+                + "{\"customer\": {\"email\": \"jose@example.com\"}, \"tier\": \"Or \u00e9toil\u00e9 Jos\u00e9\"}}";
+        byte[] bytes = body.getBytes(UTF_8);
+        String id = Webhooks.newId();
+        long now = Instant.now().getEpochSecond();
+        RestAssured.given().contentType("application/json; charset=ISO-8859-1")
+                .header("webhook-id", id).header("webhook-timestamp", Long.toString(now))
+                .header("webhook-signature", StandardWebhookVerifier.sign(CHECKOUT_SECRET, id, now, bytes))
+                .body(bytes).post("/webhooks/checkout").then().statusCode(200);
+        List<ConsumerRecord<String, byte[]>> records = written();
+        assertEquals(1, records.size());
+        assertEquals("Or \u00e9toil\u00e9 Jos\u00e9",
+                codec.read(records.get(0).value(), records.get(0).key()).data().get("tier").asText());
+    }
+
+    @Test
+    void inboundRetryAfterIsNotEchoed() {
+        Webhooks.signedRequest(Webhooks.newId(), Instant.now().getEpochSecond(), "v1,AAAA", UNSUBSCRIBE.getBytes(UTF_8))
+                .header("Retry-After", "999").post("/webhooks/checkout")
+                .then().statusCode(401).header("Retry-After", org.hamcrest.Matchers.nullValue());
+    }
 }

@@ -111,4 +111,14 @@ class StandardWebhookVerifierTest {
         assertThrows(IllegalArgumentException.class, () -> new StandardWebhookVerifier(List.of(""), null));
         assertThrows(IllegalArgumentException.class, () -> new StandardWebhookVerifier(List.of("whsec_"), null));
     }
+
+    @Test
+    void timestampsBeyondTheRangeOfTimeAreRefusedNotThrown() {
+        var verifier = new StandardWebhookVerifier(List.of(secret), StandardWebhookVerifier.DEFAULT_TOLERANCE);
+        for (String huge : List.of("99999999999999999", "-9223372036854775808", "9223372036854775807")) {
+            var result = verifier.verify(id, huge, signature, body, Instant.now());
+            assertFalse(result.valid(), huge);
+            assertEquals("webhook-timestamp outside the tolerance", result.reason(), huge);
+        }
+    }
 }

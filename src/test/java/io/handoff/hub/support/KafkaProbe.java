@@ -71,6 +71,9 @@ public final class KafkaProbe implements AutoCloseable {
             }
             remaining.removeIf(tp -> consumer.position(tp) >= end.get(tp));
         }
+        if (!remaining.isEmpty()) {
+            throw new AssertionError("could not read " + remaining + " to their end offsets within 20 s");
+        }
         consumer.unsubscribe();
         return records;
     }

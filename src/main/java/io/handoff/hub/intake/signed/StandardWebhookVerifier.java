@@ -84,8 +84,10 @@ public final class StandardWebhookVerifier {
             return Result.refused("webhook-timestamp is not an integer");
         }
         if (tolerance != null) {
-            Instant sent = Instant.ofEpochSecond(seconds);
-            if (sent.isBefore(now.minus(tolerance)) || sent.isAfter(now.plus(tolerance))) {
+            // Compared in seconds: Instant.ofEpochSecond would throw for values beyond its range.
+            long difference = seconds - now.getEpochSecond();
+            boolean overflowed = ((seconds ^ difference) & (now.getEpochSecond() ^ seconds)) < 0;
+            if (overflowed || difference > tolerance.toSeconds() || difference < -tolerance.toSeconds()) {
                 return Result.refused("webhook-timestamp outside the tolerance");
             }
         }
