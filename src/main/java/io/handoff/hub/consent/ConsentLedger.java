@@ -16,7 +16,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.component.kafka.KafkaConstants;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.springframework.dao.ConcurrencyFailureException;
@@ -84,9 +83,7 @@ public class ConsentLedger {
 
     /** Camel entry point: the Kafka record's value is a structured CloudEvent; returns the events to publish. */
     public List<CanonicalEvent> applyRecord(Exchange exchange) {
-        CanonicalEvent event = codec.read(java.util.Objects.requireNonNull(exchange.getMessage().getBody(byte[].class),
-                "empty Kafka record"),
-                exchange.getMessage().getHeader(KafkaConstants.KEY, String.class));
+        CanonicalEvent event = codec.read(exchange);
         if (event.type() != EventType.CONSENT_CHANGED) {
             return List.of();
         }

@@ -13,7 +13,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.component.kafka.KafkaConstants;
 import org.jboss.logging.Logger;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
@@ -63,8 +62,7 @@ public class CustomerMerges {
 
     /** Camel entry point for records of the customer topic; returns the events to publish. */
     public List<CanonicalEvent> applyRecord(Exchange exchange) {
-        CanonicalEvent event = codec.read(java.util.Objects.requireNonNull(exchange.getMessage().getBody(byte[].class),
-                "empty Kafka record"), exchange.getMessage().getHeader(KafkaConstants.KEY, String.class));
+        CanonicalEvent event = codec.read(exchange);
         return switch (event.type()) {
             case CUSTOMER_CREATED, CUSTOMER_UPDATED -> {
                 CustomerRef ref = CustomerRef.of(event.data().path("customer"));

@@ -9,6 +9,9 @@ import java.util.Map;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
+import org.apache.camel.Exchange;
+import org.apache.camel.component.kafka.KafkaConstants;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -52,6 +55,19 @@ public class CanonicalEventCodec {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Reads the structured-mode event of a Kafka record a route consumed (value in the body, key in {@code kafka.KEY}).
+     *
+     * @throws IllegalArgumentException if the record is empty or not a canonical CloudEvent
+     */
+    public CanonicalEvent read(Exchange exchange) {
+        byte[] value = exchange.getMessage().getBody(byte[].class);
+        if (value == null) {
+            throw new IllegalArgumentException("empty Kafka record");
+        }
+        return read(value, exchange.getMessage().getHeader(KafkaConstants.KEY, String.class));
     }
 
     /**

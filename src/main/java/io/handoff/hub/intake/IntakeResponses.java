@@ -74,9 +74,8 @@ public class IntakeResponses {
     public void unavailable(Exchange exchange) {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         LOG.warnf("%s delivery not accepted, platform will retry: %s", system(exchange), describe(cause));
-        metrics.count(system(exchange), exchange.getProperty(IntakeExchange.TOPIC_LABEL, String.class),
-                Outcome.UNAVAILABLE);
-        JsonAnswers.answer(exchange, 503, error("unavailable", "the event could not be stored; retry later"), "5");
+        answer(exchange, 503, error("unavailable", "the event could not be stored; retry later"), Outcome.UNAVAILABLE,
+                "5");
     }
 
     /** 500: an unexpected error; nothing was stored, so the platform's retry is processed. */
@@ -88,8 +87,12 @@ public class IntakeResponses {
     }
 
     private void answer(Exchange exchange, int status, ObjectNode body, Outcome outcome) {
+        answer(exchange, status, body, outcome, null);
+    }
+
+    private void answer(Exchange exchange, int status, ObjectNode body, Outcome outcome, String retryAfter) {
         metrics.count(system(exchange), exchange.getProperty(IntakeExchange.TOPIC_LABEL, String.class), outcome);
-        JsonAnswers.answer(exchange, status, body);
+        JsonAnswers.answer(exchange, status, body, retryAfter);
     }
 
     private static ObjectNode error(String code, String message) {

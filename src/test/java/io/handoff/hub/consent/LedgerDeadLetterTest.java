@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 
 import io.handoff.hub.support.HubTestResource;
 import io.handoff.hub.support.KafkaMarkedTest;
+import io.handoff.hub.support.KafkaProbe;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -50,17 +51,13 @@ class LedgerDeadLetterTest extends KafkaMarkedTest {
         var parked = written().stream().filter(r -> key.equals(r.key())).toList();
         assertEquals(1, parked.size(), "parked once");
         assertEquals(new String(poison, UTF_8), new String(parked.get(0).value(), UTF_8), "the original record, for replay");
-        assertEquals("handoff.consent", header(parked.get(0), "handoff_original_topic"));
-        assertEquals("consent-ledger", header(parked.get(0), "handoff_failed_route"));
-        org.junit.jupiter.api.Assertions.assertTrue(header(parked.get(0), "handoff_error").startsWith("java.lang.IllegalArgumentException"),
-                header(parked.get(0), "handoff_error"));
+        assertEquals("handoff.consent", KafkaProbe.header(parked.get(0), "handoff_original_topic"));
+        assertEquals("consent-ledger", KafkaProbe.header(parked.get(0), "handoff_failed_route"));
+        org.junit.jupiter.api.Assertions.assertTrue(KafkaProbe.header(parked.get(0), "handoff_error").startsWith("java.lang.IllegalArgumentException"),
+                KafkaProbe.header(parked.get(0), "handoff_error"));
 
         String email = "after-poison-" + UUID.randomUUID() + "@example.com";
         awaitDecision(email, consent(email, "subscribed", "2026-11-20T10:00:00Z"));
     }
 
-    private static String header(org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]> record, String name) {
-        var header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), UTF_8);
-    }
 }

@@ -25,6 +25,7 @@ import io.handoff.hub.support.DeliveryKeys;
 import io.handoff.hub.support.Fixtures;
 import io.handoff.hub.support.HubTestResource;
 import io.handoff.hub.support.KafkaMarkedTest;
+import io.handoff.hub.support.KafkaProbe;
 import io.handoff.hub.support.Webhooks;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -62,9 +63,9 @@ class ShopifyWebhookTest extends KafkaMarkedTest {
         assertEquals(1, records.size(), "exactly one record");
         ConsumerRecord<String, byte[]> record = records.get(0);
         assertEquals(kafkaTopic, record.topic());
-        assertEquals(CanonicalEventCodec.CONTENT_TYPE, header(record, "content-type"));
-        assertEquals(webhookId, header(record, "ce_id"));
-        assertEquals(type, header(record, "ce_type"));
+        assertEquals(CanonicalEventCodec.CONTENT_TYPE, KafkaProbe.header(record, "content-type"));
+        assertEquals(webhookId, KafkaProbe.header(record, "ce_id"));
+        assertEquals(type, KafkaProbe.header(record, "ce_type"));
         assertEquals(null, record.headers().lastHeader("X-Shopify-Hmac-Sha256"), "no request header reaches Kafka");
 
         CanonicalEvent event = codec.read(record.value(), record.key());
@@ -225,10 +226,6 @@ class ShopifyWebhookTest extends KafkaMarkedTest {
         io.restassured.RestAssured.given().get("/webhooks/shopify").then().statusCode(405);
     }
 
-    private static String header(ConsumerRecord<String, byte[]> record, String name) {
-        var header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), UTF_8);
-    }
 
     static List<String> headerNames(ConsumerRecord<String, byte[]> record) {
         List<String> names = new java.util.ArrayList<>();

@@ -75,8 +75,7 @@ class KafkaOutageTest {
 
         try (KafkaProbe probe = new KafkaProbe(List.of(topics.forDomain(io.handoff.hub.event.EventType.Domain.CONSENT)))) {
             List<ConsumerRecord<String, byte[]>> records = probe.since(mark);
-            assertEquals(1, records.stream().filter(r -> webhookId.equals(
-                    new String(r.headers().lastHeader("ce_id").value(), java.nio.charset.StandardCharsets.UTF_8)))
+            assertEquals(1, records.stream().filter(r -> webhookId.equals(KafkaProbe.header(r, "ce_id")))
                     .count(), "the delivery landed exactly once");
         }
         assertEquals(1, DeliveryKeys.count(dataSource, "shopify:" + webhookId));

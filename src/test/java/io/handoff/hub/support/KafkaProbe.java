@@ -78,6 +78,12 @@ public final class KafkaProbe implements AutoCloseable {
         return records;
     }
 
+    /** A record header as UTF-8 text, or null if the record has none of that name. */
+    public static String header(ConsumerRecord<String, byte[]> record, String name) {
+        var header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private List<TopicPartition> partitions() {
         List<TopicPartition> partitions = new ArrayList<>();
         for (String topic : topics) {
