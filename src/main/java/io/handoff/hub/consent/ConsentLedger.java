@@ -226,6 +226,8 @@ public class ConsentLedger {
         data.put("previousState", previous == null ? null : previous.state().wireName());
         data.put("originSystem", system(origin.source()));
         data.putObject("originEvent").put("source", origin.source()).put("id", origin.id());
+        // When the hub received the original delivery: propagation measures each system's delay from it.
+        data.put("originReceivedAt", origin.receivedAt().toString());
         data.put("rule", rule);
         String id = Pii.sha256Hex(origin.source() + "|" + origin.id() + "|" + hubId + "|" + channel + "|" + purpose);
         return new CanonicalEvent(id, LEDGER_SOURCE, EventType.CONSENT_APPLIED, "hub:" + hubId, origin.time(),

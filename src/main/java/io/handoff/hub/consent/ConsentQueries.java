@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.handoff.hub.identity.IdentityResolver;
 import io.handoff.hub.persistence.Sql;
+import io.handoff.hub.propagation.DeliveryViews;
 import io.handoff.hub.support.ClientErrorException;
 import io.handoff.hub.support.Json;
 import io.handoff.hub.support.JsonAnswers;
@@ -37,10 +38,13 @@ public class ConsentQueries {
 
     private final JdbcTemplate jdbc;
     private final IdentityResolver identity;
+    private final DeliveryViews deliveries;
 
-    public ConsentQueries(@Named("hubDataSource") DataSource dataSource, IdentityResolver identity) {
+    public ConsentQueries(@Named("hubDataSource") DataSource dataSource, IdentityResolver identity,
+            DeliveryViews deliveries) {
         this.jdbc = new JdbcTemplate(dataSource);
         this.identity = identity;
+        this.deliveries = deliveries;
     }
 
     public void customerConsent(Exchange exchange) {
@@ -97,6 +101,8 @@ public class ConsentQueries {
                     row.putObject("event").put("source", rs.getString("event_source")).put("id", rs.getString("event_id"));
                     row.put("recordedAt", Sql.instant(rs, "recorded_at").toString());
                 }, hubId);
+        // Each system's receipt of every change: when it confirmed, the delay from the webhook, the call and answer.
+        body.set("receipts", deliveries.receiptsOf(hubId));
         JsonAnswers.answer(exchange, 200, body);
     }
 

@@ -162,6 +162,7 @@ public class CustomerMerges {
         now.forEach((system, list) -> list.forEach(survivorIds.putArray(system)::add));
         data.put("originSystem", ConsentLedger.system(origin.source()));
         data.putObject("originEvent").put("source", origin.source()).put("id", origin.id());
+        data.put("originReceivedAt", origin.receivedAt().toString());
         String id = io.handoff.hub.support.Pii.sha256Hex(origin.source() + "|" + origin.id() + "|" + merged);
         return new CanonicalEvent(id, ConsentLedger.LEDGER_SOURCE, EventType.CUSTOMER_MERGE_APPLIED, "hub:" + survivor,
                 origin.time(), clock.instant(), origin.timeSource(), Map.of(), data, survivor);

@@ -131,6 +131,14 @@ public class IdentityResolver {
         }
     }
 
+    /**
+     * Links an id a system knows this customer by (found by a propagation lane's lookup), unless that id already
+     * belongs to someone: an id is never stolen.
+     */
+    public void link(String hubId, String system, String systemId) {
+        claim(system, systemId, hubId);
+    }
+
     private void claim(String system, String systemId, String hubId) {
         jdbc.update("INSERT INTO customer_system_id (system, system_id, hub_id, linked_at) VALUES (?, ?, ?, ?)"
                 + " ON CONFLICT DO NOTHING", system, systemId, hubId, Sql.timestamp(clock.instant()));

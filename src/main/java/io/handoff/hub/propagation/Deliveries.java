@@ -1,0 +1,280 @@
+package io.handoff.hub.propagation;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import io.handoff.hub.consent.ConsentState;
+import io.handoff.hub.persistence.Sql;
+
+/**
+ * The {@code delivery} table: the lanes' durable work queue and, row by row, the receipts. Planning inserts a row
+ * per change x system (a redelivered ledger event inserts nothing twice); a lane claims due rows of its system
+ * (a claim expires, so a crashed replica's work is taken over), and records each outcome with its attempt.
+ */
+@ApplicationScoped
+public class Deliveries {
+
+    public static final String PENDING = "pending";
+    public static final String SENDING = "sending";
+    public static final String DELIVERED = "delivered";
+    public static final String SKIPPED = "skipped";
+    public static final String SUPERSEDED = "superseded";
+    public static final String FAILED = "failed";
+
+    static final String COLUMNS = "id, change_id, system, kind, hub_id, channel, purpose, state, reason, email,"
+            + " system_id, origin_system, event_time, received_at, attempts";
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate transactions;
+    private final Clock clock = Clock.systemUTC();
+    private final String replica = UUID.randomUUID().toString().substring(0, 8);
+
+    public Deliveries(@Named("hubDataSource") DataSource dataSource) {
+        this.jdbc = new JdbcTemplate(dataSource);
+        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+    }
+
+    public TransactionTemplate transactions() {
+        return transactions;
+    }
+
+    /** A delivery to plan: its row before it has an id. */
+    public record Planned(String changeId, String system, String kind, String hubId, String channel, String purpose,
+            ConsentState state, String reason, String email, String systemId, String originSystem, String originEvent,
+            Instant eventTime, Instant receivedAt, String status, String statusReason) {
+    }
+
+    /** Inserts the row unless this change was planned for this system before; true if inserted. */
+    public boolean insert(Planned p) {
+        Instant now = clock.instant();
+        return jdbc.update("INSERT INTO delivery (change_id, system, kind, hub_id, channel, purpose, state, reason, email,"
+                + " system_id, origin_system, origin_event, event_time, received_at, planned_at, status, status_reason,"
+                + " attempts, next_attempt_at, replays) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0)"
+                + " ON CONFLICT DO NOTHING",
+                p.changeId(), p.system(), p.kind(), p.hubId(), p.channel(), p.purpose(), p.state().wireName(),
+                p.reason(), p.email(), p.systemId(), p.originSystem(), truncate(p.originEvent(), 255),
+                Sql.timestamp(p.eventTime()), Sql.timestamp(p.receivedAt()), Sql.timestamp(now), p.status(),
+                p.statusReason(), PENDING.equals(p.status()) ? Sql.timestamp(now) : null) == 1;
+    }
+
+    /**
+     * Marks the older consent deliveries of one customer/channel/purpose to one system that are still waiting (or
+     * parked) as superseded by delivery {@code newer}: only the newest state may reach the system.
+     */
+    public int supersedeOlder(String system, String hubId, String channel, String purpose, long newer) {
+        return jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL"
+                + " WHERE system = ? AND hub_id = ? AND channel = ? AND purpose = ? AND kind = ?"
+                + " AND status IN (?, ?) AND id < ?",
+                SUPERSEDED, "superseded by delivery " + newer, system, hubId, channel, purpose, Delivery.KIND_CONSENT,
+                PENDING, FAILED, newer);
+    }
+
+    /** True while another consent delivery of this customer/channel/purpose to this system is waiting or under way. */
+    public boolean othersUnderway(long id, String system, String hubId, String channel, String purpose) {
+        Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM delivery WHERE system = ? AND hub_id = ? AND channel = ?"
+                + " AND purpose = ? AND kind = ? AND status IN (?, ?) AND id <> ?", Integer.class, system, hubId,
+                channel, purpose, Delivery.KIND_CONSENT, PENDING, SENDING, id);
+        return n != null && n > 0;
+    }
+
+    /** A planned delivery that needs no call after all. */
+    public void skip(long id, String why) {
+        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE id = ?", SKIPPED,
+                truncate(why, 255), id);
+    }
+
+    /**
+     * Claims up to {@code limit} due deliveries of a system, oldest first, for {@code ttl}: pending ones whose time has
+     * come and sending ones whose claim expired (a replica died mid-call). A delivery waits while an older one for the
+     * same customer, channel and purpose is still being sent, so a system never receives two changes out of order.
+     */
+    public List<Delivery> claim(String system, int limit, Duration ttl) {
+        Instant now = clock.instant();
+        List<Long> due = jdbc.query("SELECT d.id FROM delivery d WHERE d.system = ?"
+                + " AND ((d.status = ? AND d.next_attempt_at <= ?) OR (d.status = ? AND d.claim_until < ?))"
+                + " AND NOT EXISTS (SELECT 1 FROM delivery o WHERE o.system = d.system AND o.hub_id = d.hub_id"
+                + " AND o.channel = d.channel AND o.purpose = d.purpose AND o.id < d.id AND o.status = ?"
+                + " AND o.claim_until >= ?)"
+                + " ORDER BY d.next_attempt_at, d.id LIMIT ?",
+                (rs, i) -> rs.getLong(1), system, PENDING, Sql.timestamp(now), SENDING, Sql.timestamp(now), SENDING,
+                Sql.timestamp(now), limit);
+        if (due.isEmpty()) {
+            return List.of();
+        }
+        String token = replica + "-" + UUID.randomUUID().toString().substring(0, 12);
+        List<Delivery> claimed = new ArrayList<>();
+        for (Long id : due) {
+            int updated = jdbc.update("UPDATE delivery SET status = ?, claimed_by = ?, claim_until = ? WHERE id = ?"
+                    + " AND ((status = ? AND next_attempt_at <= ?) OR (status = ? AND claim_until < ?))",
+                    SENDING, token, Sql.timestamp(now.plus(ttl)), id, PENDING, Sql.timestamp(now), SENDING,
+                    Sql.timestamp(now));
+            if (updated == 1) {
+                claimed.addAll(jdbc.query("SELECT " + COLUMNS + " FROM delivery WHERE id = ?", Deliveries::row, id));
+            }
+        }
+        return claimed;
+    }
+
+    /** The receipt fields of one call. */
+    public record Evidence(String method, String url, String body, Integer status, String answer, String error) {
+        static Evidence of(VendorRequest request, VendorAnswer answer, String detail) {
+            return new Evidence(request == null ? null : request.method(), request == null ? null : request.url(),
+                    request == null ? null : request.bodyText(),
+                    answer == null || answer.status() == 0 ? null : answer.status(),
+                    answer == null ? null : answer.body(), detail);
+        }
+    }
+
+    /** Final success: confirmed now; the system now holds the delivered state. */
+    public void delivered(Delivery d, Evidence e, long millis) {
+        Instant now = clock.instant();
+        transactions.executeWithoutResult(tx -> {
+            finish(d, DELIVERED, null, e, now);
+            attempt(d, now, millis, e, "delivered");
+            if (Delivery.KIND_CONSENT.equals(d.kind())) {
+                holds(d.system(), d.hubId(), d.channel(), d.purpose(), d.state(), now, "delivery");
+            }
+        });
+    }
+
+    public void skipped(Delivery d, String why) {
+        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, claimed_by = NULL, claim_until = NULL,"
+                + " next_attempt_at = NULL WHERE id = ?", SKIPPED, truncate(why, 255), d.id());
+    }
+
+    /** Another try at {@code next}. */
+    public void retry(Delivery d, Evidence e, long millis, Instant next) {
+        Instant now = clock.instant();
+        transactions.executeWithoutResult(tx -> {
+            jdbc.update("UPDATE delivery SET status = ?, attempts = attempts + 1, next_attempt_at = ?, claimed_by = NULL,"
+                    + " claim_until = NULL, request_method = ?, request_url = ?, request_body = ?, response_status = ?,"
+                    + " response_body = ?, last_error = ? WHERE id = ?",
+                    PENDING, Sql.timestamp(next), e.method(), truncate(e.url(), 2000), truncate(e.body(), 4000),
+                    e.status(), truncate(e.answer(), 2000), truncate(e.error(), 500), d.id());
+            attempt(d, now, millis, e, "retry");
+        });
+    }
+
+    /** Given up: failed, waiting to be parked on the dead-letter topic. */
+    public void failed(Delivery d, Evidence e, long millis, String why) {
+        Instant now = clock.instant();
+        transactions.executeWithoutResult(tx -> {
+            finish(d, FAILED, why, e, now);
+            attempt(d, now, millis, e, "failed");
+        });
+    }
+
+    private void finish(Delivery d, String status, String why, Evidence e, Instant now) {
+        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, attempts = attempts + 1, next_attempt_at = NULL,"
+                + " claimed_by = NULL, claim_until = NULL, request_method = ?, request_url = ?, request_body = ?,"
+                + " response_status = ?, response_body = ?, last_error = ?, confirmed_at = ? WHERE id = ?",
+                status, truncate(why, 255), e.method(), truncate(e.url(), 2000), truncate(e.body(), 4000), e.status(),
+                truncate(e.answer(), 2000), truncate(e.error(), 500), DELIVERED.equals(status) ? Sql.timestamp(now) : null,
+                d.id());
+    }
+
+    private void attempt(Delivery d, Instant at, long millis, Evidence e, String outcome) {
+        jdbc.update("INSERT INTO delivery_attempt (delivery_id, attempt, attempted_at, duration_ms, response_status,"
+                + " outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?)", d.id(), d.attempts() + 1, Sql.timestamp(at), millis,
+                e.status(), outcome, truncate(e.error(), 500));
+    }
+
+    /** Records that a system holds a state (it confirmed a delivery, or the change came from it). */
+    public void holds(String system, String hubId, String channel, String purpose, ConsentState state, Instant at,
+            String evidence) {
+        Object[] update = { state.wireName(), Sql.timestamp(at), evidence, system, hubId, channel, purpose };
+        String sql = "UPDATE system_consent SET state = ?, confirmed_at = ?, evidence = ? WHERE system = ?"
+                + " AND hub_id = ? AND channel = ? AND purpose = ?";
+        if (jdbc.update(sql, update) == 0) {
+            int inserted = jdbc.update("INSERT INTO system_consent (system, hub_id, channel, purpose, state,"
+                    + " confirmed_at, evidence) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", system, hubId,
+                    channel, purpose, state.wireName(), Sql.timestamp(at), evidence);
+            if (inserted == 0) {
+                jdbc.update(sql, update);
+            }
+        }
+    }
+
+    /** The state a system was last confirmed to hold, if any. */
+    public Optional<ConsentState> held(String system, String hubId, String channel, String purpose) {
+        return jdbc.query("SELECT state FROM system_consent WHERE system = ? AND hub_id = ? AND channel = ?"
+                + " AND purpose = ?", (rs, i) -> ConsentState.valueOf(rs.getString(1).toUpperCase()), system, hubId,
+                channel, purpose).stream().findFirst();
+    }
+
+    /** Failed deliveries of a system not yet on the dead-letter topic (the topic was unreachable when they failed). */
+    public List<Delivery> unparked(String system, int limit) {
+        return jdbc.query("SELECT " + COLUMNS + " FROM delivery WHERE system = ? AND status = ? AND parked_at IS NULL"
+                + " ORDER BY id LIMIT ?", Deliveries::row, system, FAILED, limit);
+    }
+
+    public void parked(long id) {
+        jdbc.update("UPDATE delivery SET parked_at = ? WHERE id = ?", Sql.timestamp(clock.instant()), id);
+    }
+
+    /** A stored delivery by id. */
+    public Optional<Delivery> find(long id) {
+        return jdbc.query("SELECT " + COLUMNS + " FROM delivery WHERE id = ?", Deliveries::row, id).stream().findFirst();
+    }
+
+    public Optional<String> status(long id) {
+        return jdbc.query("SELECT status FROM delivery WHERE id = ?", (rs, i) -> rs.getString(1), id).stream()
+                .findFirst();
+    }
+
+    /** A newer consent delivery for the same customer/channel/purpose and system that replaces this one, if any. */
+    public Optional<Long> newerChange(Delivery d) {
+        if (!Delivery.KIND_CONSENT.equals(d.kind())) {
+            return Optional.empty();
+        }
+        return jdbc.query("SELECT id FROM delivery WHERE system = ? AND hub_id = ? AND channel = ? AND purpose = ?"
+                + " AND kind = ? AND id > ? AND status <> ? ORDER BY id DESC", (rs, i) -> rs.getLong(1), d.system(),
+                d.hubId(), d.channel(), d.purpose(), Delivery.KIND_CONSENT, d.id(), SUPERSEDED).stream().findFirst();
+    }
+
+    /** Puts a failed delivery back in its lane's queue, due now, with a fresh set of attempts. */
+    public boolean rearm(long id) {
+        Instant now = clock.instant();
+        return jdbc.update("UPDATE delivery SET status = ?, status_reason = NULL, attempts = 0, next_attempt_at = ?,"
+                + " replays = replays + 1 WHERE id = ? AND status = ?", PENDING, Sql.timestamp(now), id, FAILED) == 1;
+    }
+
+    public void supersededBy(long id, long newer) {
+        jdbc.update("UPDATE delivery SET status = ?, status_reason = ? WHERE id = ? AND status = ?", SUPERSEDED,
+                "superseded by delivery " + newer, id, FAILED);
+    }
+
+    /** Ids of a system's failed deliveries, oldest first. */
+    public List<Long> failedIds(String system, int limit) {
+        return jdbc.query("SELECT id FROM delivery WHERE system = ? AND status = ? ORDER BY id LIMIT ?",
+                (rs, i) -> rs.getLong(1), system, FAILED, limit);
+    }
+
+    static Delivery row(ResultSet rs, int i) throws SQLException {
+        return new Delivery(rs.getLong("id"), rs.getString("change_id"), rs.getString("system"), rs.getString("kind"),
+                rs.getString("hub_id"), rs.getString("channel"), rs.getString("purpose"),
+                ConsentState.valueOf(rs.getString("state").toUpperCase()), rs.getString("reason"),
+                rs.getString("email"), rs.getString("system_id"), rs.getString("origin_system"),
+                Sql.instant(rs, "event_time"), Sql.instant(rs, "received_at"), rs.getInt("attempts"));
+    }
+
+    static String truncate(String value, int max) {
+        return value == null || value.length() <= max ? value : value.substring(0, max - 1) + "…";
+    }
+}

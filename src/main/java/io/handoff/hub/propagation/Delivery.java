@@ -1,0 +1,32 @@
+package io.handoff.hub.propagation;
+
+import java.time.Instant;
+
+import io.handoff.hub.consent.ConsentState;
+
+/**
+ * One ledger change on its way to one subscriber system (a row of {@code delivery}): what the system must be told
+ * (customer, channel, purpose, state), about which record ({@code email} / {@code systemId}), and how far it got.
+ *
+ * @param kind {@code consent} for a consent.applied change; {@code merge} for a merge notification to a record the
+ *        merged customer held in that system (it gets the survivor's consent)
+ * @param systemId the customer's id in the target system, if the hub knows it (null: adapters that need one look it up)
+ * @param attempts calls already made for this delivery
+ */
+public record Delivery(long id, String changeId, String system, String kind, String hubId, String channel,
+        String purpose, ConsentState state, String reason, String email, String systemId, String originSystem,
+        Instant eventTime, Instant receivedAt, int attempts) {
+
+    public static final String KIND_CONSENT = "consent";
+    public static final String KIND_MERGE = "merge";
+
+    /** True when the customer may receive marketing on this channel and purpose. */
+    public boolean optedIn() {
+        return state == ConsentState.SUBSCRIBED;
+    }
+
+    public Delivery withSystemId(String id) {
+        return new Delivery(this.id, changeId, system, kind, hubId, channel, purpose, state, reason, email, id,
+                originSystem, eventTime, receivedAt, attempts);
+    }
+}

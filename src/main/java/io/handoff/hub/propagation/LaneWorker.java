@@ -1,0 +1,196 @@
+package io.handoff.hub.propagation;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.jboss.logging.Logger;
+
+/**
+ * One system's lane: a thread of its own that takes due deliveries of its system from the queue, hands them to the
+ * system's adapter, and records each outcome. Nothing it does waits on another system: a slow, rate-limiting or
+ * down vendor holds up only its own lane.
+ * <ul>
+ * <li>retryable failures are tried again after an exponential backoff, or after the wait the vendor asked for;</li>
+ * <li>a 429 (or Shopify's throttle) pauses the whole lane until the vendor's quota is back, since the quota is the
+ * account's, not the delivery's;</li>
+ * <li>after the last attempt, or at once for a refusal no retry can fix, the delivery is parked on the dead-letter
+ * topic (and stays failed and replayable if Kafka is down at that moment: it is parked on a later turn).</li>
+ * </ul>
+ */
+final class LaneWorker implements Runnable {
+
+    private static final Logger LOG = Logger.getLogger(LaneWorker.class);
+    private static final Duration TROUBLE_PAUSE = Duration.ofSeconds(2);
+
+    private final SubscriberAdapter adapter;
+    private final VendorClient client;
+    private final Deliveries deliveries;
+    private final DeadLetterParking parking;
+    private final PropagationMetrics metrics;
+    private final LaneSettings settings;
+    private final Backoff backoff;
+    private final int batchSize;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition signal = lock.newCondition();
+    private boolean woken;
+    private volatile boolean running = true;
+    private volatile Instant pausedUntil = Instant.EPOCH;
+    private Thread thread;
+
+    LaneWorker(SubscriberAdapter adapter, VendorClient client, Deliveries deliveries, DeadLetterParking parking,
+            PropagationMetrics metrics, LaneSettings settings, int batchSize) {
+        this.adapter = adapter;
+        this.client = client;
+        this.deliveries = deliveries;
+        this.parking = parking;
+        this.metrics = metrics;
+        this.settings = settings;
+        this.backoff = new Backoff(Duration.ofMillis(settings.initialBackoffMs()), Duration.ofMillis(settings.maxBackoffMs()));
+        this.batchSize = batchSize;
+    }
+
+    String system() {
+        return adapter.system();
+    }
+
+    void start() {
+        thread = new Thread(this, "lane-" + adapter.system());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Work may be due: look now instead of at the next poll. */
+    void wake() {
+        lock.lock();
+        try {
+            woken = true;
+            signal.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Finishes the batch in hand (up to the grace period), then stops. */
+    void stop(Duration grace) {
+        running = false;
+        wake();
+        if (thread != null) {
+            try {
+                thread.join(grace.toMillis());
+                if (thread.isAlive()) {
+                    thread.interrupt();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    Instant pausedUntil() {
+        return pausedUntil;
+    }
+
+    @Override
+    public void run() {
+        LOG.infof("propagation lane %s started", adapter.system());
+        while (running) {
+            try {
+                Instant now = Instant.now();
+                if (now.isBefore(pausedUntil)) {
+                    idle(Duration.between(now, pausedUntil));
+                    continue;
+                }
+                parkFailed();
+                List<Delivery> batch = deliveries.claim(adapter.system(), batchSize, Duration.ofMillis(settings.claimTtlMs()));
+                if (batch.isEmpty()) {
+                    idle(Duration.ofMillis(settings.pollIntervalMs()));
+                    continue;
+                }
+                for (Outcome outcome : adapter.deliver(batch, client)) {
+                    record(outcome);
+                }
+            } catch (RuntimeException e) {
+                // The database or Kafka is unreachable: the claimed rows' claims expire and are taken again.
+                LOG.warnf("propagation lane %s: %s; trying again in %d s", adapter.system(), e.getClass().getSimpleName()
+                        + ": " + e.getMessage(), TROUBLE_PAUSE.toSeconds());
+                idle(TROUBLE_PAUSE);
+            }
+        }
+        LOG.infof("propagation lane %s stopped", adapter.system());
+    }
+
+    private void record(Outcome outcome) {
+        Delivery d = outcome.delivery();
+        Deliveries.Evidence evidence = Deliveries.Evidence.of(outcome.request(), outcome.answer(), outcome.detail());
+        long callMillis = outcome.answer() == null ? 0 : outcome.answer().millis();
+        switch (outcome.kind()) {
+            case DELIVERED -> {
+                deliveries.delivered(d, evidence, callMillis);
+                metrics.delivered(d, Duration.between(d.receivedAt(), Instant.now()));
+                LOG.debugf("delivery %d (%s %s/%s for %s) confirmed by %s", d.id(), d.state().wireName(), d.channel(),
+                        d.purpose(), d.hubId(), d.system());
+            }
+            case SKIPPED -> {
+                deliveries.skipped(d, outcome.detail());
+                metrics.outcome(d.system(), "skipped");
+            }
+            case RETRY -> {
+                int attempt = d.attempts() + 1;
+                if (attempt >= settings.maxAttempts()) {
+                    fail(d, evidence, callMillis, "gave up after " + attempt + " attempts: " + outcome.detail());
+                    return;
+                }
+                Duration wait = backoff.after(attempt, outcome.retryAfter());
+                if (outcome.retryAfter() != null) {
+                    // The quota is the account's: every call of this lane waits, not just this delivery.
+                    Instant until = Instant.now().plus(outcome.retryAfter());
+                    if (until.isAfter(pausedUntil)) {
+                        pausedUntil = until;
+                        LOG.infof("propagation lane %s paused for %d ms at the vendor's request", d.system(),
+                                outcome.retryAfter().toMillis());
+                    }
+                }
+                deliveries.retry(d, evidence, callMillis, Instant.now().plus(wait));
+                metrics.outcome(d.system(), "retried");
+                LOG.infof("delivery %d to %s: attempt %d failed (%s), next in %d ms", d.id(), d.system(), attempt,
+                        outcome.answer() == null ? outcome.detail() : outcome.answer().summary(), wait.toMillis());
+            }
+            case FAILED -> fail(d, evidence, callMillis, outcome.detail());
+        }
+    }
+
+    private void fail(Delivery d, Deliveries.Evidence evidence, long millis, String why) {
+        deliveries.failed(d, evidence, millis, why);
+        metrics.outcome(d.system(), "failed");
+        LOG.warnf("delivery %d to %s failed for good: %s", d.id(), d.system(), evidence.status() == null
+                ? "no answer" : "HTTP " + evidence.status());
+        parking.park(d.id(), why);
+    }
+
+    /** Parks failed deliveries the dead-letter topic could not take when they failed. */
+    private void parkFailed() {
+        for (Delivery d : deliveries.unparked(adapter.system(), 100)) {
+            parking.park(d.id(), "parked late: the dead-letter topic was unreachable when it failed");
+        }
+    }
+
+    private void idle(Duration duration) {
+        lock.lock();
+        try {
+            long nanos = duration.toNanos();
+            while (!woken && running && nanos > 0) {
+                nanos = signal.awaitNanos(nanos);
+            }
+            woken = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package io.handoff.hub.propagation;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import javax.sql.DataSource;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import org.apache.camel.Exchange;
+import org.jboss.logging.Logger;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.handoff.hub.consent.ConsentState;
+import io.handoff.hub.event.CanonicalEvent;
+import io.handoff.hub.event.CanonicalEventCodec;
+import io.handoff.hub.identity.IdentityResolver;
+import io.handoff.hub.persistence.Sql;
+import io.handoff.hub.support.Json;
+import io.handoff.hub.support.Pii;
+
+/**
+ * Turns the ledger's events into deliveries, one per subscriber system, in one transaction per event:
+ * <ul>
+ * <li>{@code consent.applied}: every switched-on system but the one the change came from (recorded as holding the
+ * new state) gets the change; a system already confirmed in that state, with nothing of this customer on its way,
+ * gets a skipped receipt instead of a call. An older change still waiting for the same system is superseded: only
+ * the newest state goes out.</li>
+ * <li>{@code customer.merge.applied}: each system that held an id of the merged customer (and, for systems keyed by
+ * email, the merged customer's own email) gets the survivor's combined consent for that record, so the duplicate
+ * stops being mailable there too.</li>
+ * </ul>
+ * A redelivered ledger event plans nothing twice (unique change x system).
+ */
+@ApplicationScoped
+@Named("propagationPlanner")
+public class PropagationPlanner {
+
+    private static final Logger LOG = Logger.getLogger(PropagationPlanner.class);
+
+    private final CanonicalEventCodec codec;
+    private final Deliveries deliveries;
+    private final PropagationLanes lanes;
+    private final IdentityResolver identity;
+    private final JdbcTemplate jdbc;
+    private final Clock clock = Clock.systemUTC();
+
+    public PropagationPlanner(CanonicalEventCodec codec, Deliveries deliveries, PropagationLanes lanes,
+            IdentityResolver identity, @Named("hubDataSource") DataSource dataSource) {
+        this.codec = codec;
+        this.deliveries = deliveries;
+        this.lanes = lanes;
+        this.identity = identity;
+        this.jdbc = new JdbcTemplate(dataSource);
+    }
+
+    /** Camel entry point for records of the ledger topic. */
+    public void applyRecord(Exchange exchange) {
+        CanonicalEvent event = codec.read(exchange);
+        Set<String> due = switch (event.type()) {
+            case CONSENT_APPLIED -> planConsent(event);
+            case CUSTOMER_MERGE_APPLIED -> planMerge(event);
+            default -> Set.of();
+        };
+        due.forEach(lanes::wake);
+    }
+
+    Set<String> planConsent(CanonicalEvent event) {
+        ObjectNode data = event.data();
+        String hubId = data.path("hubId").asText();
+        String channel = data.path("channel").asText();
+        String purpose = data.path("purpose").asText();
+        ConsentState state = ConsentState.fromWireName(data.path("state").asText())
+                .orElseThrow(() -> new IllegalArgumentException("consent.applied " + event.id() + " has no state"));
+        String reason = Json.text(data, "reason");
+        String origin = data.path("originSystem").asText();
+        String email = Json.text(data.path("customer"), "email");
+        JsonNode ids = data.path("customer").path("ids");
+        Instant received = received(event);
+        String originEvent = data.path("originEvent").path("source").asText() + "#"
+                + data.path("originEvent").path("id").asText();
+        Set<String> due = new LinkedHashSet<>();
+        deliveries.transactions().executeWithoutResult(tx -> {
+            for (String system : lanes.systems()) {
+                boolean fromHere = system.equals(origin);
+                Deliveries.Planned planned = new Deliveries.Planned(event.id(), system, Delivery.KIND_CONSENT, hubId,
+                        channel, purpose, state, reason, email, Json.text(ids, system), origin, originEvent,
+                        event.time(), received, fromHere ? Deliveries.SKIPPED : Deliveries.PENDING,
+                        fromHere ? "origin-system: the change came from " + system : null);
+                if (!deliveries.insert(planned)) {
+                    continue; // planned before: a redelivered ledger event
+                }
+                if (fromHere) {
+                    deliveries.holds(system, hubId, channel, purpose, state, clock.instant(), "origin");
+                    continue;
+                }
+                long id = idOf(event.id(), system);
+                deliveries.supersedeOlder(system, hubId, channel, purpose, id);
+                Optional<ConsentState> held = deliveries.held(system, hubId, channel, purpose);
+                if (held.isPresent() && held.get() == state && !deliveries.othersUnderway(id, system, hubId, channel, purpose)) {
+                    deliveries.skip(id, "already-in-state: " + system + " last confirmed " + state.wireName());
+                } else {
+                    due.add(system);
+                }
+            }
+        });
+        LOG.debugf("consent change %s for %s planned for %s", event.id(), hubId, due);
+        return due;
+    }
+
+    Set<String> planMerge(CanonicalEvent event) {
+        ObjectNode data = event.data();
+        String survivor = data.path("survivorHubId").asText();
+        String merged = data.path("mergedHubId").asText();
+        String origin = data.path("originSystem").asText();
+        Instant received = received(event);
+        String originEvent = data.path("originEvent").path("source").asText() + "#"
+                + data.path("originEvent").path("id").asText();
+        String mergedEmail = identity.emailOf(merged).orElse(null);
+        String survivorEmail = identity.emailOf(survivor).orElse(null);
+        List<Object[]> consent = jdbc.query("SELECT channel, purpose, state, reason, event_time FROM consent_state"
+                + " WHERE hub_id = ? ORDER BY channel, purpose", (rs, i) -> new Object[] { rs.getString(1),
+                        rs.getString(2), rs.getString(3), rs.getString(4), Sql.instant(rs, "event_time") }, survivor);
+        Set<String> due = new LinkedHashSet<>();
+        deliveries.transactions().executeWithoutResult(tx -> {
+            for (Map.Entry<String, SubscriberAdapter> lane : lanes.adapters().entrySet()) {
+                String system = lane.getKey();
+                if (system.equals(origin)) {
+                    continue;
+                }
+                List<String> targets = new ArrayList<>();
+                data.path("mergedSystemIds").path(system).forEach(id -> targets.add(id.asText()));
+                boolean byEmail = lane.getValue().keyedByEmail() && mergedEmail != null
+                        && !mergedEmail.equals(survivorEmail);
+                if (targets.isEmpty() && byEmail) {
+                    targets.add(null);
+                }
+                for (String target : targets) {
+                    for (Object[] row : consent) {
+                        String channel = (String) row[0];
+                        String purpose = (String) row[1];
+                        String changeId = Pii.sha256Hex(event.id() + "|" + target + "|" + mergedEmail + "|" + channel
+                                + "|" + purpose);
+                        boolean inserted = deliveries.insert(new Deliveries.Planned(changeId, system,
+                                Delivery.KIND_MERGE, survivor, channel, purpose,
+                                ConsentState.valueOf(((String) row[2]).toUpperCase()), (String) row[3],
+                                lane.getValue().keyedByEmail() ? mergedEmail : null, target, origin, originEvent,
+                                (Instant) row[4], received, Deliveries.PENDING, null));
+                        if (inserted) {
+                            due.add(system);
+                        }
+                    }
+                }
+            }
+        });
+        LOG.infof("merge of %s into %s: notifying %s", merged, survivor, due);
+        return due;
+    }
+
+    private long idOf(String changeId, String system) {
+        return jdbc.queryForObject("SELECT id FROM delivery WHERE change_id = ? AND system = ?", Long.class, changeId,
+                system);
+    }
+
+    private static Instant received(CanonicalEvent event) {
+        String text = Json.text(event.data(), "originReceivedAt");
+        return text == null ? event.receivedAt() : Instant.parse(text);
+    }
+}

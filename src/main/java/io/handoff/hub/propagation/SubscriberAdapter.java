@@ -1,0 +1,26 @@
+package io.handoff.hub.propagation;
+
+import java.util.List;
+
+/**
+ * Speaks one subscriber system's API for its propagation lane: turns a batch of deliveries into the vendor's calls
+ * (one call for many where the API takes batches), makes them through the lane's {@link VendorClient} (rate-limited,
+ * timed out) and reads each answer into an {@link Outcome} per delivery. The lane does the rest: retries with
+ * backoff, pausing on rate limits, receipts and the dead-letter topic.
+ */
+public interface SubscriberAdapter {
+
+    /** The system's name, as in {@code hub.systems.<name>.*}. */
+    String system();
+
+    /**
+     * True if the system keys customers by email (Klaviyo, HubSpot): a merged customer's own email is then a record of
+     * its own in that system, which a merge notifies.
+     */
+    default boolean keyedByEmail() {
+        return false;
+    }
+
+    /** One outcome for every delivery of the batch, in any order. */
+    List<Outcome> deliver(List<Delivery> batch, VendorClient client);
+}

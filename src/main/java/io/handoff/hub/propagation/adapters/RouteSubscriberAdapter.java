@@ -1,0 +1,98 @@
+package io.handoff.hub.propagation.adapters;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.camel.Exchange;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+
+import io.handoff.hub.propagation.Delivery;
+import io.handoff.hub.propagation.Outcome;
+import io.handoff.hub.propagation.SubscriberAdapter;
+import io.handoff.hub.propagation.SystemConfig;
+import io.handoff.hub.propagation.VendorAnswer;
+import io.handoff.hub.propagation.VendorClient;
+import io.handoff.hub.propagation.VendorRequest;
+
+/**
+ * A system connected in YAML only: each delivery goes to {@code direct:subscriber-<system>}, a route made from the
+ * {@code rest-subscriber} template (routes/rest-subscriber.yaml), which maps it to the system's request and calls it.
+ * The delivery travels as exchange properties the template's expressions use; text values are escaped for use
+ * inside a JSON string ({@code "${exchangeProperty.hubEmail}"}):
+ * <ul>
+ * <li>{@code hubBaseUrl}: {@code hub.systems.<system>.base-url} (or the sandbox's); {@code hubCredential}:
+ * {@code hub.systems.<system>.api-key} (empty if none is set)</li>
+ * <li>{@code hubEmail}, {@code hubSystemId} (the customer's id in that system, empty if unknown), {@code hubHubId}</li>
+ * <li>{@code hubChannel} (email, sms), {@code hubPurpose}, {@code hubState} (subscribed, unsubscribed, suppressed),
+ * {@code hubOptedIn} (true only for subscribed), {@code hubReason} (e.g. hard_bounce; empty if none)</li>
+ * <li>{@code hubEventTime} (when the customer chose, RFC 3339), {@code hubOrigin} (the system it came from),
+ * {@code hubChangeId} (stable per change: an idempotency key for the receiving system), {@code hubKind}
+ * (consent, or merge when it is the survivor's consent for a record a merged customer held)</li>
+ * </ul>
+ * The route's {@code http} endpoint throws for answers outside the template's {@code successCodes}; the lane reads
+ * the status either way, retries 408/425/429/5xx and no answer, and fails other codes.
+ */
+public class RouteSubscriberAdapter implements SubscriberAdapter {
+
+    public static final String ENDPOINT_PREFIX = "direct:subscriber-";
+
+    private final SystemConfig config;
+    private final String endpoint;
+    private final String credential;
+
+    public RouteSubscriberAdapter(SystemConfig config) {
+        this.config = config;
+        this.endpoint = ENDPOINT_PREFIX + config.name();
+        // hub.systems.<name>.api-key; a system without one is called without the auth header.
+        this.credential = config.optional("api-key").orElse(config.sandbox() ? "sandbox" : "");
+    }
+
+    @Override
+    public String system() {
+        return config.name();
+    }
+
+    @Override
+    public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Delivery d : batch) {
+            VendorRequest[] sent = new VendorRequest[1];
+            VendorAnswer answer = client.send(endpoint, exchange -> prepare(exchange, d), done -> sent[0] = sent(done));
+            VendorRequest request = sent[0];
+            outcomes.add(Outcome.of(d, request, answer));
+        }
+        return outcomes;
+    }
+
+    void prepare(Exchange exchange, Delivery d) {
+        exchange.setProperty("hubBaseUrl", config.baseUrl().endsWith("/")
+                ? config.baseUrl().substring(0, config.baseUrl().length() - 1)
+                : config.baseUrl());
+        exchange.setProperty("hubEmail", escape(d.email()));
+        exchange.setProperty("hubSystemId", escape(d.systemId()));
+        exchange.setProperty("hubHubId", escape(d.hubId()));
+        exchange.setProperty("hubChannel", escape(d.channel()));
+        exchange.setProperty("hubPurpose", escape(d.purpose()));
+        exchange.setProperty("hubState", d.state().wireName());
+        exchange.setProperty("hubOptedIn", Boolean.toString(d.optedIn()));
+        exchange.setProperty("hubReason", escape(d.reason()));
+        exchange.setProperty("hubEventTime", d.eventTime().toString());
+        exchange.setProperty("hubOrigin", escape(d.originSystem()));
+        exchange.setProperty("hubChangeId", escape(d.changeId()));
+        exchange.setProperty("hubKind", d.kind());
+        exchange.setProperty("hubCredential", credential);
+    }
+
+    /** The request the route made, from the properties the template records ({@code hubRequest*}). */
+    VendorRequest sent(Exchange done) {
+        String body = done.getProperty("hubRequestBody", String.class);
+        return new VendorRequest(done.getProperty("hubRequestMethod", "POST", String.class),
+                done.getProperty("hubRequestUrl", endpoint, String.class), null,
+                body == null ? null : body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    static String escape(String value) {
+        return value == null ? "" : new String(JsonStringEncoder.getInstance().quoteAsString(value));
+    }
+}

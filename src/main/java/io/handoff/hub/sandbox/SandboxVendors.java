@@ -1,0 +1,172 @@
+package io.handoff.hub.sandbox;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.handoff.hub.support.Json;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * Serves the simulated vendor APIs under {@code /sandbox/<system>/...} when the sandbox is on (see
+ * {@link SandboxSettings}); they are not Camel routes of the hub but stand-ins for the systems outside it. Knobs
+ * per system, for demos, benchmarks and fault runs:
+ * <ul>
+ * <li>{@code GET /sandbox/<system>/_state}: the system's consent state and its knobs;</li>
+ * <li>{@code PUT /sandbox/<system>/_control} with {@code {"latencyMs": 200, "failureRate": 0.3, "throttleRate": 0.1,
+ * "down": false}}: answer after a delay, answer 503 (or 429 with {@code Retry-After: 1}) at random, or drop every
+ * connection unanswered;</li>
+ * <li>{@code POST /sandbox/klaviyo/_lists/<list id>} with {@code {"emails": [...]}}: list members.</li>
+ * </ul>
+ * Start-up values of the knobs: {@code hub.sandbox.latency-ms}, {@code hub.sandbox.failure-rate}.
+ */
+@ApplicationScoped
+public class SandboxVendors {
+
+    private static final Logger LOG = Logger.getLogger(SandboxVendors.class);
+
+    /** A system's fault knobs. */
+    public record Knobs(long latencyMs, double failureRate, double throttleRate, boolean down) {
+        ObjectNode json() {
+            return Json.MAPPER.createObjectNode().put("latencyMs", latencyMs).put("failureRate", failureRate)
+                    .put("throttleRate", throttleRate).put("down", down);
+        }
+    }
+
+    private final SandboxSettings settings;
+    private final Map<String, SandboxApi> apis = new LinkedHashMap<>();
+    private final Map<String, Knobs> knobs = new ConcurrentHashMap<>();
+
+    public SandboxVendors(SandboxSettings settings,
+            // Delay before each sandbox answer at start-up, in milliseconds (change live with _control).
+            @ConfigProperty(name = "hub.sandbox.latency-ms", defaultValue = "0") long latencyMs,
+            // Share of sandbox calls answered 503 at start-up, 0 to 1 (change live with _control).
+            @ConfigProperty(name = "hub.sandbox.failure-rate", defaultValue = "0") double failureRate) {
+        this.settings = settings;
+        apis.put("klaviyo", new KlaviyoSandbox());
+        apis.put("salesforce", new SalesforceSandbox());
+        apis.put("hubspot", new HubSpotSandbox());
+        apis.put("shopify", new ShopifySandbox());
+        apis.put("loyalty", new LoyaltySandbox());
+        apis.keySet().forEach(s -> knobs.put(s, new Knobs(latencyMs, failureRate, 0, false)));
+    }
+
+    public SandboxApi api(String system) {
+        return apis.get(system);
+    }
+
+    void mount(@Observes Router router, Vertx vertx) {
+        if (!settings.enabled()) {
+            return;
+        }
+        router.route("/sandbox/*").handler(BodyHandler.create().setBodyLimit(1_048_576));
+        router.route("/sandbox/:system/*").handler(ctx -> handle(ctx, vertx));
+        LOG.infof("sandbox vendors served under /sandbox: %s", apis.keySet());
+    }
+
+    private void handle(RoutingContext ctx, Vertx vertx) {
+        String system = ctx.pathParam("system");
+        SandboxApi api = apis.get(system);
+        if (api == null) {
+            send(ctx, SandboxApi.Answer.json(404, error("no sandbox system " + system)));
+            return;
+        }
+        String path = ctx.request().path().substring(("/sandbox/" + system).length());
+        if (path.startsWith("/_")) {
+            control(ctx, system, api, path);
+            return;
+        }
+        Knobs k = knobs.get(system);
+        if (k.down()) {
+            ctx.request().connection().close();
+            return;
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        ctx.request().headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
+        Map<String, String> query = new LinkedHashMap<>();
+        ctx.queryParams().forEach(q -> query.put(q.getKey(), q.getValue()));
+        byte[] body = ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        SandboxApi.Request request = new SandboxApi.Request(ctx.request().method().name(), path, query, headers, body);
+        Runnable answer = () -> {
+            double roll = ThreadLocalRandom.current().nextDouble();
+            if (roll < k.failureRate()) {
+                send(ctx, SandboxApi.Answer.json(503, error("sandbox: simulated outage")));
+            } else if (roll < k.failureRate() + k.throttleRate()) {
+                ctx.response().putHeader("Retry-After", "1");
+                send(ctx, SandboxApi.Answer.json(429, error("sandbox: simulated rate limit")));
+            } else {
+                send(ctx, api.handle(request));
+            }
+        };
+        if (k.latencyMs() > 0) {
+            vertx.setTimer(k.latencyMs(), id -> answer.run());
+        } else {
+            answer.run();
+        }
+    }
+
+    private void control(RoutingContext ctx, String system, SandboxApi api, String path) {
+        String method = ctx.request().method().name();
+        if (path.equals("/_state") && method.equals("GET")) {
+            ObjectNode state = api.state();
+            state.set("knobs", knobs.get(system).json());
+            send(ctx, SandboxApi.Answer.json(200, state));
+        } else if (path.equals("/_control") && method.equals("PUT")) {
+            JsonNode body = json(ctx);
+            Knobs old = knobs.get(system);
+            if (body == null) {
+                send(ctx, SandboxApi.Answer.json(400, error("the body must be JSON")));
+                return;
+            }
+            Knobs next = new Knobs(body.path("latencyMs").asLong(old.latencyMs()),
+                    body.path("failureRate").asDouble(old.failureRate()), body.path("throttleRate").asDouble(old.throttleRate()),
+                    body.path("down").asBoolean(old.down()));
+            knobs.put(system, next);
+            LOG.infof("sandbox %s knobs: %s", system, next);
+            send(ctx, SandboxApi.Answer.json(200, next.json()));
+        } else if (path.startsWith("/_lists/") && method.equals("POST") && api instanceof KlaviyoSandbox klaviyo) {
+            JsonNode body = json(ctx);
+            if (body == null) {
+                send(ctx, SandboxApi.Answer.json(400, error("the body must be JSON")));
+                return;
+            }
+            body.path("emails").forEach(e -> klaviyo.addToList(path.substring("/_lists/".length()), e.asText()));
+            send(ctx, SandboxApi.Answer.empty(204));
+        } else {
+            send(ctx, SandboxApi.Answer.json(404, error("no sandbox control " + path)));
+        }
+    }
+
+    private static JsonNode json(RoutingContext ctx) {
+        try {
+            return ctx.body() == null || ctx.body().buffer() == null ? null
+                    : Json.MAPPER.readTree(ctx.body().buffer().getBytes());
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    private static ObjectNode error(String message) {
+        return Json.MAPPER.createObjectNode().put("error", message);
+    }
+
+    private static void send(RoutingContext ctx, SandboxApi.Answer answer) {
+        if (answer.contentType() != null) {
+            ctx.response().putHeader("Content-Type", answer.contentType());
+        }
+        ctx.response().setStatusCode(answer.status()).end(answer.body());
+    }
+}
