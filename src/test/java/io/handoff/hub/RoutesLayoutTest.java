@@ -23,13 +23,17 @@ import io.handoff.hub.support.HubTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
-/** Every file in routes/ holds one route or route configuration whose id is the file's name, and it is running. */
+/**
+ * Every file in routes/ holds one route, route configuration, route template or templated route whose id is the file's
+ * name, and a route is running.
+ */
 @QuarkusTest
 @QuarkusTestResource(HubTestResource.class)
 class RoutesLayoutTest {
 
-    private static final Pattern ENTRY = Pattern.compile("^- (route|routeConfiguration):\\s*$", Pattern.MULTILINE);
-    private static final Pattern ID = Pattern.compile("^\\s+id:\\s*(\\S+)\\s*$", Pattern.MULTILINE);
+    private static final Pattern ENTRY = Pattern.compile("^- (route|routeConfiguration|routeTemplate|templatedRoute):\\s*$",
+            Pattern.MULTILINE);
+    private static final Pattern ID = Pattern.compile("^\\s+(?:id|routeId):\\s*(\\S+)\\s*$", Pattern.MULTILINE);
 
     @Inject
     CamelContext context;
@@ -51,8 +55,10 @@ class RoutesLayoutTest {
             assertTrue(id.find(), file + " has an id");
             String name = file.getFileName().toString().replace(".yaml", "");
             assertEquals(name, id.group(1), file + " is named after its id");
-            if (kind.equals("route")) {
+            if (kind.equals("route") || kind.equals("templatedRoute")) {
                 assertEquals(ServiceStatus.Started, context.getRouteController().getRouteStatus(name), name);
+            } else if (kind.equals("routeTemplate")) {
+                assertNotNull(((ModelCamelContext) context).getRouteTemplateDefinition(name), name);
             } else {
                 assertNotNull(((ModelCamelContext) context).getRouteConfigurationDefinition(name), name);
             }

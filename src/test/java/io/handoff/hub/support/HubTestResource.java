@@ -61,6 +61,8 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
         config.put("hub.intake.delivery-key-cleanup-delay-ms", "0");
         config.put("hub.consumers.redelivery-delay-ms", "20");
         config.put("hub.consumers.max-redelivery-delay-ms", "100");
+        // Tests that need subscribers bring their own (VendorStubs, or the sandbox switched on explicitly).
+        config.put("hub.sandbox.enabled", "false");
         if ("postgresql".equals(System.getProperty("hub.test.db"))) {
             database = "handoff_test_" + UUID.randomUUID().toString().replace("-", "");
             execute(POSTGRES_ADMIN_URL, "CREATE DATABASE " + database);
