@@ -88,7 +88,8 @@ public class KlaviyoSandbox implements SandboxApi {
         }
         for (JsonNode p : people) {
             String email = email(p);
-            if (listId != null && lists.getOrDefault(listId, Set.of()).remove(email)) {
+            Set<String> members = listId == null ? null : lists.get(listId);
+            if (members != null && members.remove(email)) {
                 continue; // taken off that list only
             }
             // Not on the given list (or no list): Klaviyo unsubscribes the profile globally.
