@@ -52,8 +52,10 @@ public class PropagationLoad {
 
         List<byte[]> bodies = new ArrayList<>(total);
         List<String> signatures = new ArrayList<>(total);
+        // Shopify ids unique per run: the hub resolves customers by system id first.
+        long firstId = 8_000_000_000_000_000_000L + (long) (Math.random() * 1e9) * 100_000L;
         for (int i = 0; i < total; i++) {
-            byte[] body = ("{\"customer_id\":" + (8_000_000_000_000_000_000L + i) + ",\"email_address\":\"bench-" + run + "-" + i
+            byte[] body = ("{\"customer_id\":" + (firstId + i) + ",\"email_address\":\"bench-" + run + "-" + i
                     + "@example.com\",\"email_marketing_consent\":{\"state\":\"unsubscribed\",\"opt_in_level\":\"single_opt_in\","
                     + "\"consent_updated_at\":\"" + Instant.now() + "\"}}").getBytes(StandardCharsets.UTF_8);
             bodies.add(body);

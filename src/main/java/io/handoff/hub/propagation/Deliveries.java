@@ -62,7 +62,10 @@ public class Deliveries {
 
     /** Inserts the row unless this change was planned for this system before; true if inserted. */
     public boolean insert(Planned p) {
-        Instant now = clock.instant();
+        return insert(p, clock.instant());
+    }
+
+    private boolean insert(Planned p, Instant now) {
         return jdbc.update("INSERT INTO delivery (change_id, system, kind, hub_id, channel, purpose, state, reason, email,"
                 + " system_id, origin_system, origin_event, event_time, received_at, planned_at, status, status_reason,"
                 + " attempts, next_attempt_at, replays) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0)"
@@ -73,30 +76,65 @@ public class Deliveries {
                 p.statusReason(), PENDING.equals(p.status()) ? Sql.timestamp(now) : null) == 1;
     }
 
+    /** Inserts the rows that were not planned before; returns the systems of the rows inserted. */
+    public List<String> insertAll(List<Planned> rows) {
+        Instant now = clock.instant();
+        List<String> inserted = new ArrayList<>();
+        for (Planned p : rows) {
+            if (insert(p, now)) {
+                inserted.add(p.system());
+            }
+        }
+        return inserted;
+    }
+
     /**
-     * Marks the older consent deliveries of one customer/channel/purpose to one system that are still waiting (or
-     * parked) as superseded by delivery {@code newer}: only the newest state may reach the system.
+     * Marks the older consent deliveries of one customer/channel/purpose to these systems that are still waiting (or
+     * parked) as superseded by change {@code newer}: only the newest state may reach a system. The ledger publishes a
+     * customer's changes in order, so every other waiting change of the key is older.
      */
-    public int supersedeOlder(String system, String hubId, String channel, String purpose, long newer) {
+    public int supersedeOlder(String newer, String hubId, String channel, String purpose, List<String> systems) {
+        if (systems.isEmpty()) {
+            return 0;
+        }
+        List<Object> args = new ArrayList<>(List.of(SUPERSEDED, truncate("superseded by change " + newer, 255), hubId,
+                channel, purpose, Delivery.KIND_CONSENT, PENDING, FAILED, newer));
+        args.addAll(systems);
         return jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL"
-                + " WHERE system = ? AND hub_id = ? AND channel = ? AND purpose = ? AND kind = ?"
-                + " AND status IN (?, ?) AND id < ?",
-                SUPERSEDED, "superseded by delivery " + newer, system, hubId, channel, purpose, Delivery.KIND_CONSENT,
-                PENDING, FAILED, newer);
+                + " WHERE hub_id = ? AND channel = ? AND purpose = ? AND kind = ? AND status IN (?, ?) AND change_id <> ?"
+                + " AND system IN (" + marks(systems.size()) + ")", args.toArray());
     }
 
-    /** True while another consent delivery of this customer/channel/purpose to this system is waiting or under way. */
-    public boolean othersUnderway(long id, String system, String hubId, String channel, String purpose) {
-        Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM delivery WHERE system = ? AND hub_id = ? AND channel = ?"
-                + " AND purpose = ? AND kind = ? AND status IN (?, ?) AND id <> ?", Integer.class, system, hubId,
-                channel, purpose, Delivery.KIND_CONSENT, PENDING, SENDING, id);
-        return n != null && n > 0;
+    /** The systems with a consent delivery of this customer/channel/purpose on its way right now. */
+    public java.util.Set<String> systemsSending(String hubId, String channel, String purpose) {
+        return new java.util.HashSet<>(jdbc.query("SELECT system FROM delivery WHERE hub_id = ? AND channel = ?"
+                + " AND purpose = ? AND kind = ? AND status = ?", (rs, i) -> rs.getString(1), hubId, channel, purpose,
+                Delivery.KIND_CONSENT, SENDING));
     }
 
-    /** A planned delivery that needs no call after all. */
-    public void skip(long id, String why) {
-        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE id = ?", SKIPPED,
-                truncate(why, 255), id);
+    /** What each system was last confirmed to hold for this customer/channel/purpose. */
+    public java.util.Map<String, ConsentState> heldBySystem(String hubId, String channel, String purpose) {
+        java.util.Map<String, ConsentState> held = new java.util.HashMap<>();
+        jdbc.query("SELECT system, state FROM system_consent WHERE hub_id = ? AND channel = ? AND purpose = ?",
+                rs -> {
+                    held.put(rs.getString(1), ConsentState.valueOf(rs.getString(2).toUpperCase()));
+                }, hubId, channel, purpose);
+        return held;
+    }
+
+    /** Planned deliveries of one change that need no call after all. */
+    public void skipAll(String changeId, List<String> systems, String why) {
+        if (systems.isEmpty()) {
+            return;
+        }
+        List<Object> args = new ArrayList<>(List.of(SKIPPED, truncate(why, 255), changeId));
+        args.addAll(systems);
+        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE change_id = ?"
+                + " AND system IN (" + marks(systems.size()) + ")", args.toArray());
+    }
+
+    private static String marks(int n) {
+        return String.join(",", java.util.Collections.nCopies(n, "?"));
     }
 
     /**
@@ -106,30 +144,36 @@ public class Deliveries {
      */
     public List<Delivery> claim(String system, int limit, Duration ttl) {
         Instant now = clock.instant();
-        List<Long> due = jdbc.query("SELECT d.id FROM delivery d WHERE d.system = ?"
-                + " AND ((d.status = ? AND d.next_attempt_at <= ?) OR (d.status = ? AND d.claim_until < ?))"
-                + " AND NOT EXISTS (SELECT 1 FROM delivery o WHERE o.system = d.system AND o.hub_id = d.hub_id"
-                + " AND o.channel = d.channel AND o.purpose = d.purpose AND o.id < d.id AND o.status = ?"
-                + " AND o.claim_until >= ?)"
-                + " ORDER BY d.next_attempt_at, d.id LIMIT ?",
-                (rs, i) -> rs.getLong(1), system, PENDING, Sql.timestamp(now), SENDING, Sql.timestamp(now), SENDING,
-                Sql.timestamp(now), limit);
+        // Two index range scans (system, status, next_attempt_at) rather than one OR that would scan the system's rows.
+        List<Long> due = new ArrayList<>(jdbc.query("SELECT d.id FROM delivery d WHERE d.system = ? AND d.status = ?"
+                + " AND d.next_attempt_at <= ?" + NOT_BEHIND_ONE_BEING_SENT + " ORDER BY d.next_attempt_at, d.id LIMIT ?",
+                (rs, i) -> rs.getLong(1), system, PENDING, Sql.timestamp(now), SENDING, Sql.timestamp(now), limit));
+        if (due.size() < limit) {
+            due.addAll(jdbc.query("SELECT d.id FROM delivery d WHERE d.system = ? AND d.status = ? AND d.claim_until < ?"
+                    + " ORDER BY d.id LIMIT ?", (rs, i) -> rs.getLong(1), system, SENDING, Sql.timestamp(now),
+                    limit - due.size()));
+        }
         if (due.isEmpty()) {
             return List.of();
         }
         String token = replica + "-" + UUID.randomUUID().toString().substring(0, 12);
-        List<Delivery> claimed = new ArrayList<>();
-        for (Long id : due) {
-            int updated = jdbc.update("UPDATE delivery SET status = ?, claimed_by = ?, claim_until = ? WHERE id = ?"
-                    + " AND ((status = ? AND next_attempt_at <= ?) OR (status = ? AND claim_until < ?))",
-                    SENDING, token, Sql.timestamp(now.plus(ttl)), id, PENDING, Sql.timestamp(now), SENDING,
-                    Sql.timestamp(now));
-            if (updated == 1) {
-                claimed.addAll(jdbc.query("SELECT " + COLUMNS + " FROM delivery WHERE id = ?", Deliveries::row, id));
-            }
-        }
-        return claimed;
+        String ids = marks(due.size());
+        List<Object> args = new ArrayList<>(List.of(SENDING, token, Sql.timestamp(now.plus(ttl))));
+        args.addAll(due);
+        args.addAll(List.of(PENDING, Sql.timestamp(now), SENDING, Sql.timestamp(now)));
+        // Conditional on the row still being due: of two replicas claiming the same row, one updates it.
+        jdbc.update("UPDATE delivery SET status = ?, claimed_by = ?, claim_until = ? WHERE id IN (" + ids + ")"
+                + " AND ((status = ? AND next_attempt_at <= ?) OR (status = ? AND claim_until < ?))", args.toArray());
+        List<Object> select = new ArrayList<>(due);
+        select.add(token);
+        return jdbc.query("SELECT " + COLUMNS + " FROM delivery WHERE id IN (" + ids + ") AND claimed_by = ? ORDER BY id",
+                Deliveries::row, select.toArray());
     }
+
+    /** A delivery waits while an older one for the same customer, channel and purpose is being sent to the system. */
+    private static final String NOT_BEHIND_ONE_BEING_SENT = " AND NOT EXISTS (SELECT 1 FROM delivery o"
+            + " WHERE o.hub_id = d.hub_id AND o.system = d.system AND o.channel = d.channel AND o.purpose = d.purpose"
+            + " AND o.id < d.id AND o.status = ? AND o.claim_until >= ?)";
 
     /** The receipt fields of one call. */
     public record Evidence(String method, String url, String body, Integer status, String answer, String error) {

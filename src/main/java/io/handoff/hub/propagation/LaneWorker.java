@@ -33,6 +33,8 @@ final class LaneWorker implements Runnable {
     private final LaneSettings settings;
     private final Backoff backoff;
     private final int batchSize;
+    private final int concurrency;
+    private final java.util.concurrent.ExecutorService parallel;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition signal = lock.newCondition();
@@ -42,7 +44,7 @@ final class LaneWorker implements Runnable {
     private Thread thread;
 
     LaneWorker(SubscriberAdapter adapter, VendorClient client, Deliveries deliveries, DeadLetterParking parking,
-            PropagationMetrics metrics, LaneSettings settings, int batchSize) {
+            PropagationMetrics metrics, LaneSettings settings, int batchSize, int concurrency) {
         this.adapter = adapter;
         this.client = client;
         this.deliveries = deliveries;
@@ -51,6 +53,18 @@ final class LaneWorker implements Runnable {
         this.settings = settings;
         this.backoff = new Backoff(Duration.ofMillis(settings.initialBackoffMs()), Duration.ofMillis(settings.maxBackoffMs()));
         this.batchSize = batchSize;
+        this.concurrency = Math.max(1, concurrency);
+        this.parallel = this.concurrency == 1 ? null : java.util.concurrent.Executors.newFixedThreadPool(this.concurrency,
+                new java.util.concurrent.ThreadFactory() {
+                    private final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+
+                    @Override
+                    public Thread newThread(Runnable r) {
+                        Thread t = new Thread(r, "lane-" + adapter.system() + "-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    }
+                });
     }
 
     String system() {
@@ -104,14 +118,26 @@ final class LaneWorker implements Runnable {
                     idle(Duration.between(now, pausedUntil));
                     continue;
                 }
+                Duration quota = client.nextSlot();
+                if (!quota.isZero()) {
+                    // Wait for the quota before taking work: what arrives meanwhile goes out in the same call.
+                    idle(quota);
+                    continue;
+                }
                 parkFailed();
                 List<Delivery> batch = deliveries.claim(adapter.system(), batchSize, Duration.ofMillis(settings.claimTtlMs()));
                 if (batch.isEmpty()) {
                     idle(Duration.ofMillis(settings.pollIntervalMs()));
                     continue;
                 }
-                for (Outcome outcome : adapter.deliver(batch, client)) {
-                    record(outcome);
+                List<Outcome> outcomes = deliver(batch);
+                List<Long> toPark = new java.util.ArrayList<>();
+                // One commit for the batch's receipts; parking (a Kafka send) only once they are stored.
+                deliveries.transactions().executeWithoutResult(tx -> outcomes.forEach(o -> record(o, toPark)));
+                for (Outcome o : outcomes) {
+                    if (toPark.contains(o.delivery().id())) {
+                        parking.park(o.delivery().id(), o.detail());
+                    }
                 }
             } catch (RuntimeException e) {
                 // The database or Kafka is unreachable: the claimed rows' claims expire and are taken again.
@@ -120,10 +146,43 @@ final class LaneWorker implements Runnable {
                 idle(TROUBLE_PAUSE);
             }
         }
+        if (parallel != null) {
+            parallel.shutdown();
+        }
         LOG.infof("propagation lane %s stopped", adapter.system());
     }
 
-    private void record(Outcome outcome) {
+    /**
+     * Hands the batch to the adapter: in one piece for an adapter that batches calls, else split into up to
+     * {@code concurrency} parts by customer (one customer's deliveries stay in one part, in order) sent in parallel.
+     */
+    private List<Outcome> deliver(List<Delivery> batch) {
+        if (parallel == null || batch.size() == 1) {
+            return adapter.deliver(batch, client);
+        }
+        java.util.Map<Integer, List<Delivery>> parts = new java.util.TreeMap<>();
+        for (Delivery d : batch) {
+            parts.computeIfAbsent(Math.floorMod(d.hubId().hashCode(), concurrency), k -> new java.util.ArrayList<>()).add(d);
+        }
+        List<java.util.concurrent.Future<List<Outcome>>> running = new java.util.ArrayList<>();
+        for (List<Delivery> part : parts.values()) {
+            running.add(parallel.submit(() -> adapter.deliver(part, client)));
+        }
+        List<Outcome> outcomes = new java.util.ArrayList<>();
+        for (var part : running) {
+            try {
+                outcomes.addAll(part.get());
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while delivering", e);
+            }
+        }
+        return outcomes;
+    }
+
+    private void record(Outcome outcome, List<Long> toPark) {
         Delivery d = outcome.delivery();
         Deliveries.Evidence evidence = Deliveries.Evidence.of(outcome.request(), outcome.answer(), outcome.detail());
         long callMillis = outcome.answer() == null ? 0 : outcome.answer().millis();
@@ -142,6 +201,7 @@ final class LaneWorker implements Runnable {
                 int attempt = d.attempts() + 1;
                 if (attempt >= settings.maxAttempts()) {
                     fail(d, evidence, callMillis, "gave up after " + attempt + " attempts: " + outcome.detail());
+                    toPark.add(d.id());
                     return;
                 }
                 Duration wait = backoff.after(attempt, outcome.retryAfter());
@@ -159,7 +219,10 @@ final class LaneWorker implements Runnable {
                 LOG.infof("delivery %d to %s: attempt %d failed (%s), next in %d ms", d.id(), d.system(), attempt,
                         outcome.answer() == null ? outcome.detail() : outcome.answer().summary(), wait.toMillis());
             }
-            case FAILED -> fail(d, evidence, callMillis, outcome.detail());
+            case FAILED -> {
+                fail(d, evidence, callMillis, outcome.detail());
+                toPark.add(d.id());
+            }
         }
     }
 
@@ -168,7 +231,6 @@ final class LaneWorker implements Runnable {
         metrics.outcome(d.system(), "failed");
         LOG.warnf("delivery %d to %s failed for good: %s", d.id(), d.system(), evidence.status() == null
                 ? "no answer" : "HTTP " + evidence.status());
-        parking.park(d.id(), why);
     }
 
     /** Parks failed deliveries the dead-letter topic could not take when they failed. */

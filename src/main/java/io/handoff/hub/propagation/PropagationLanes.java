@@ -148,7 +148,8 @@ public class PropagationLanes {
                         + c.intValue("response-timeout-ms", (int) settings.responseTimeoutMs())
                         + "&connectionRequestTimeout=" + settings.connectTimeoutMs();
                 LaneWorker worker = new LaneWorker(adapter, new VendorClient(template, http, limiter), deliveries,
-                        parking, metrics, settings, c.intValue("batch-size", settings.batchSize()));
+                        parking, metrics, settings, c.intValue("batch-size", defaultBatchSize(c.name(), settings.batchSize())),
+                        c.intValue("concurrency", adapter.batchesCalls() ? 1 : 4));
                 workers.put(adapter.system(), worker);
                 worker.start();
             }
@@ -167,6 +168,11 @@ public class PropagationLanes {
     /** Documented limits: Klaviyo's consent endpoints 75/s burst, 750/min steady (revision 2026-07-15). */
     static int defaultPerSecond(String system) {
         return "klaviyo".equals(system) ? 75 : 0;
+    }
+
+    /** Klaviyo's bulk jobs take 100 profiles: its lane takes that many at a time. */
+    static int defaultBatchSize(String system, int configured) {
+        return "klaviyo".equals(system) ? Math.max(configured, 100) : configured;
     }
 
     static int defaultPerMinute(String system) {

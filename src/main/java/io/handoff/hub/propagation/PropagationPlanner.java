@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 import javax.sql.DataSource;
@@ -91,28 +90,33 @@ public class PropagationPlanner {
                 + data.path("originEvent").path("id").asText();
         Set<String> due = new LinkedHashSet<>();
         deliveries.transactions().executeWithoutResult(tx -> {
+            // A handful of statements per change, whatever the number of systems: this runs for every opt-out.
+            Map<String, ConsentState> held = deliveries.heldBySystem(hubId, channel, purpose);
+            Set<String> sending = deliveries.systemsSending(hubId, channel, purpose);
+            List<Deliveries.Planned> planned = new ArrayList<>();
             for (String system : lanes.systems()) {
                 boolean fromHere = system.equals(origin);
-                Deliveries.Planned planned = new Deliveries.Planned(event.id(), system, Delivery.KIND_CONSENT, hubId,
-                        channel, purpose, state, reason, email, Json.text(ids, system), origin, originEvent,
-                        event.time(), received, fromHere ? Deliveries.SKIPPED : Deliveries.PENDING,
-                        fromHere ? "origin-system: the change came from " + system : null);
-                if (!deliveries.insert(planned)) {
-                    continue; // planned before: a redelivered ledger event
-                }
-                if (fromHere) {
+                planned.add(new Deliveries.Planned(event.id(), system, Delivery.KIND_CONSENT, hubId, channel, purpose,
+                        state, reason, email, Json.text(ids, system), origin, originEvent, event.time(), received,
+                        fromHere ? Deliveries.SKIPPED : Deliveries.PENDING,
+                        fromHere ? "origin-system: the change came from " + system : null));
+            }
+            List<String> sent = new ArrayList<>();
+            List<String> alreadyThere = new ArrayList<>();
+            for (String system : deliveries.insertAll(planned)) { // not planned before (a redelivery inserts nothing)
+                if (system.equals(origin)) {
                     deliveries.holds(system, hubId, channel, purpose, state, clock.instant(), "origin");
-                    continue;
-                }
-                long id = idOf(event.id(), system);
-                deliveries.supersedeOlder(system, hubId, channel, purpose, id);
-                Optional<ConsentState> held = deliveries.held(system, hubId, channel, purpose);
-                if (held.isPresent() && held.get() == state && !deliveries.othersUnderway(id, system, hubId, channel, purpose)) {
-                    deliveries.skip(id, "already-in-state: " + system + " last confirmed " + state.wireName());
+                } else if (held.get(system) == state && !sending.contains(system)) {
+                    alreadyThere.add(system);
                 } else {
-                    due.add(system);
+                    sent.add(system);
                 }
             }
+            List<String> planned2 = new ArrayList<>(sent);
+            planned2.addAll(alreadyThere);
+            deliveries.supersedeOlder(event.id(), hubId, channel, purpose, planned2);
+            deliveries.skipAll(event.id(), alreadyThere, "already-in-state: last confirmed " + state.wireName());
+            due.addAll(sent);
         });
         LOG.debugf("consent change %s for %s planned for %s", event.id(), hubId, due);
         return due;
@@ -165,11 +169,6 @@ public class PropagationPlanner {
         });
         LOG.infof("merge of %s into %s: notifying %s", merged, survivor, due);
         return due;
-    }
-
-    private long idOf(String changeId, String system) {
-        return jdbc.queryForObject("SELECT id FROM delivery WHERE change_id = ? AND system = ?", Long.class, changeId,
-                system);
     }
 
     private static Instant received(CanonicalEvent event) {

@@ -21,6 +21,15 @@ public interface SubscriberAdapter {
         return false;
     }
 
+    /**
+     * True if the adapter sends a whole batch in few calls (Klaviyo's bulk jobs, HubSpot's batch write): its lane then
+     * hands it the batch in one piece. Otherwise the lane sends parts of the batch in parallel
+     * ({@code hub.systems.<name>.concurrency}, default 4), one customer's deliveries always in the same part.
+     */
+    default boolean batchesCalls() {
+        return false;
+    }
+
     /** One outcome for every delivery of the batch, in any order. */
     List<Outcome> deliver(List<Delivery> batch, VendorClient client);
 }

@@ -30,6 +30,11 @@ public class VendorClient {
         this.limiter = limiter;
     }
 
+    /** How long until the lane's quota allows its next call (zero: now). */
+    public java.time.Duration nextSlot() {
+        return limiter.nextSlot(System.nanoTime());
+    }
+
     public VendorAnswer call(VendorRequest request) {
         return send(httpEndpoint, exchange -> {
             Message message = exchange.getMessage();

@@ -23,20 +23,26 @@ class RateLimiterTest {
     }
 
     @Test
-    void steadyLimitPerMinuteHoldsWhenBurstsWouldAllowMore() {
+    void noMinuteSeesMoreThanTheSteadyLimitAndCallsAreSpreadOverIt() {
         RateLimiter limiter = new RateLimiter(75, 750);
-        long now = 0;
-        int allowed = 0;
-        for (int second = 0; second < 60; second++) {
-            for (int call = 0; call < 75; call++) {
-                if (limiter.reserve(now + second * SECOND + call).isZero()) {
-                    allowed++;
-                }
+        java.util.List<Long> calls = new java.util.ArrayList<>();
+        // A caller that always wants more: offers a call every millisecond for three minutes.
+        for (long t = 0; t < 180 * 1000; t++) {
+            if (limiter.reserve(t * 1_000_000L).isZero()) {
+                calls.add(t);
             }
         }
-        assertEquals(750, allowed, "Klaviyo's 750/min caps what 75/s would allow");
-        Duration wait = limiter.reserve(59 * SECOND + 100);
-        assertTrue(wait.compareTo(Duration.ZERO) > 0 && wait.compareTo(Duration.ofSeconds(60)) <= 0, wait.toString());
+        for (int from = 0; from < calls.size(); from++) {
+            long start = calls.get(from);
+            long inMinute = calls.stream().filter(c -> c >= start && c < start + 60_000).count();
+            assertTrue(inMinute <= 750, "calls in the minute from " + start + " ms: " + inMinute);
+            long inSecond = calls.stream().filter(c -> c >= start && c < start + 1000).count();
+            assertTrue(inSecond <= 75, "calls in the second from " + start + " ms: " + inSecond);
+        }
+        long lastMinute = calls.stream().filter(c -> c >= 120_000).count();
+        assertTrue(lastMinute >= 650, "steady state uses most of Klaviyo's 750/min: " + lastMinute);
+        assertTrue(limiter.nextSlot(180_000_000_000L).compareTo(Duration.ofMillis(100)) < 0,
+                "after the burst, the next call waits about 1/11 s, not for the minute to end");
     }
 
     @Test

@@ -56,6 +56,11 @@ public class HubSpotAdapter implements SubscriberAdapter {
     }
 
     @Override
+    public boolean batchesCalls() {
+        return true;
+    }
+
+    @Override
     public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
         List<Outcome> outcomes = new ArrayList<>();
         List<Delivery> sendable = new ArrayList<>();

@@ -65,6 +65,11 @@ public class KlaviyoAdapter implements SubscriberAdapter {
     }
 
     @Override
+    public boolean batchesCalls() {
+        return true;
+    }
+
+    @Override
     public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
         List<Outcome> outcomes = new ArrayList<>();
         Map<Job, List<Delivery>> jobs = new LinkedHashMap<>();
