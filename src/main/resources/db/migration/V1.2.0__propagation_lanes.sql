@@ -73,3 +73,5 @@ CREATE TABLE system_consent (
     evidence      VARCHAR(32)  NOT NULL,
     CONSTRAINT system_consent_pk PRIMARY KEY (system, hub_id, channel, purpose)
 );
+-- Planning reads what every system holds for one customer/channel/purpose at once.
+CREATE INDEX system_consent_customer ON system_consent (hub_id, channel, purpose);

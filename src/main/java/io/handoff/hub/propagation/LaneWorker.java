@@ -124,9 +124,9 @@ final class LaneWorker implements Runnable {
                     idle(quota);
                     continue;
                 }
-                parkFailed();
                 List<Delivery> batch = deliveries.claim(adapter.system(), batchSize, Duration.ofMillis(settings.claimTtlMs()));
                 if (batch.isEmpty()) {
+                    parkFailed();
                     idle(Duration.ofMillis(settings.pollIntervalMs()));
                     continue;
                 }
