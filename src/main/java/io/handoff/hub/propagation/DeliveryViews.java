@@ -82,12 +82,7 @@ public class DeliveryViews {
                     a.put("attempt", rs.getInt("attempt"));
                     a.put("at", Sql.instant(rs, "attempted_at").toString());
                     a.put("durationMs", rs.getLong("duration_ms"));
-                    int status = rs.getInt("response_status");
-                    if (rs.wasNull()) {
-                        a.putNull("responseStatus");
-                    } else {
-                        a.put("responseStatus", status);
-                    }
+                    putInt(a, "responseStatus", rs, "response_status");
                     a.put("outcome", rs.getString("outcome"));
                     a.put("error", rs.getString("error"));
                 }, receipt.path("id").asLong());
@@ -128,17 +123,22 @@ public class DeliveryViews {
         request.put("url", rs.getString("request_url"));
         request.put("body", rs.getString("request_body"));
         ObjectNode answer = r.putObject("answer");
-        int status = rs.getInt("response_status");
-        if (rs.wasNull()) {
-            answer.putNull("status");
-        } else {
-            answer.put("status", status);
-        }
+        putInt(answer, "status", rs, "response_status");
         answer.put("body", rs.getString("response_body"));
         answer.put("error", rs.getString("last_error"));
         r.put("parkedAt", text(Sql.instant(rs, "parked_at")));
         r.put("replays", rs.getInt("replays"));
         return r;
+    }
+
+    /** An integer column that may be NULL, as a JSON number or null. */
+    private static void putInt(ObjectNode node, String field, ResultSet rs, String column) throws SQLException {
+        int value = rs.getInt(column);
+        if (rs.wasNull()) {
+            node.putNull(field);
+        } else {
+            node.put(field, value);
+        }
     }
 
     private static String text(Instant instant) {

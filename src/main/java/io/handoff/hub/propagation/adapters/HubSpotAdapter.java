@@ -14,7 +14,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.handoff.hub.propagation.Delivery;
 import io.handoff.hub.propagation.Outcome;
-import io.handoff.hub.propagation.SubscriberAdapter;
 import io.handoff.hub.propagation.SystemConfig;
 import io.handoff.hub.propagation.VendorAnswer;
 import io.handoff.hub.propagation.VendorClient;
@@ -30,24 +29,18 @@ import io.handoff.hub.support.Json;
  * {@code CONSENT_WITH_NOTICE}) and where the consent came from. Each input is confirmed by its entry in
  * {@code results}; an input HubSpot lists under {@code errors} fails with HubSpot's message. The v4 API takes EMAIL only.
  */
-public class HubSpotAdapter implements SubscriberAdapter {
+public class HubSpotAdapter extends VendorAdapter {
 
     static final String MEDIA_TYPE = "application/json";
     static final String BATCH_WRITE = "/communication-preferences/v4/statuses/batch/write";
 
-    private final SystemConfig config;
     private final Map<String, String> headers;
     private final String legalBasis;
 
     public HubSpotAdapter(SystemConfig config) {
-        this.config = config;
+        super(config);
         this.headers = Map.of("Authorization", "Bearer " + config.required("access-token"));
         this.legalBasis = config.value("legal-basis", "CONSENT_WITH_NOTICE");
-    }
-
-    @Override
-    public String system() {
-        return config.name();
     }
 
     @Override

@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.handoff.hub.consent.ConsentState;
 import io.handoff.hub.propagation.Delivery;
 import io.handoff.hub.propagation.Outcome;
-import io.handoff.hub.propagation.SubscriberAdapter;
 import io.handoff.hub.propagation.SystemConfig;
 import io.handoff.hub.propagation.VendorAnswer;
 import io.handoff.hub.propagation.VendorClient;
@@ -35,28 +34,22 @@ import io.handoff.hub.support.Json;
  * only members from that list; any other purpose is not sent. SMS consent is not sent: Klaviyo keys SMS by phone
  * number, which the ledger does not hold.
  */
-public class KlaviyoAdapter implements SubscriberAdapter {
+public class KlaviyoAdapter extends VendorAdapter {
 
     public static final String REVISION = "2026-07-15";
     static final String MEDIA_TYPE = "application/vnd.api+json";
     static final int MAX_PROFILES = 100;
 
-    private final SystemConfig config;
     private final Map<String, String> headers;
     private final String accountWidePurpose;
     private final boolean historicalImport;
 
     public KlaviyoAdapter(SystemConfig config) {
-        this.config = config;
+        super(config);
         this.headers = Map.of("Authorization", "Klaviyo-API-Key " + config.required("api-key"), "revision",
                 config.value("revision", REVISION));
         this.accountWidePurpose = config.value("account-wide-purpose", "marketing");
         this.historicalImport = Boolean.parseBoolean(config.value("historical-import", "true"));
-    }
-
-    @Override
-    public String system() {
-        return config.name();
     }
 
     @Override

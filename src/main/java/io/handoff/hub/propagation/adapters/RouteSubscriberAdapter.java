@@ -1,7 +1,5 @@
 package io.handoff.hub.propagation.adapters;
 
-import java.util.ArrayList;
-import java.util.List;
 
 import org.apache.camel.Exchange;
 
@@ -9,7 +7,6 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 
 import io.handoff.hub.propagation.Delivery;
 import io.handoff.hub.propagation.Outcome;
-import io.handoff.hub.propagation.SubscriberAdapter;
 import io.handoff.hub.propagation.SystemConfig;
 import io.handoff.hub.propagation.VendorAnswer;
 import io.handoff.hub.propagation.VendorClient;
@@ -33,36 +30,25 @@ import io.handoff.hub.propagation.VendorRequest;
  * The route's {@code http} endpoint throws for answers outside the template's {@code successCodes}; the lane reads
  * the status either way, retries 408/425/429/5xx and no answer, and fails other codes.
  */
-public class RouteSubscriberAdapter implements SubscriberAdapter {
+public class RouteSubscriberAdapter extends VendorAdapter {
 
     public static final String ENDPOINT_PREFIX = "direct:subscriber-";
 
-    private final SystemConfig config;
     private final String endpoint;
     private final String credential;
 
     public RouteSubscriberAdapter(SystemConfig config) {
-        this.config = config;
+        super(config);
         this.endpoint = ENDPOINT_PREFIX + config.name();
         // hub.systems.<name>.api-key; a system without one is called without the auth header.
         this.credential = config.optional("api-key").orElse(config.sandbox() ? "sandbox" : "");
     }
 
     @Override
-    public String system() {
-        return config.name();
-    }
-
-    @Override
-    public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
-        List<Outcome> outcomes = new ArrayList<>();
-        for (Delivery d : batch) {
-            VendorRequest[] sent = new VendorRequest[1];
-            VendorAnswer answer = client.send(endpoint, exchange -> prepare(exchange, d), done -> sent[0] = sent(done));
-            VendorRequest request = sent[0];
-            outcomes.add(Outcome.of(d, request, answer));
-        }
-        return outcomes;
+    protected Outcome deliverOne(Delivery d, VendorClient client) {
+        VendorRequest[] sent = new VendorRequest[1];
+        VendorAnswer answer = client.send(endpoint, exchange -> prepare(exchange, d), done -> sent[0] = sent(done));
+        return Outcome.of(d, sent[0], answer);
     }
 
     void prepare(Exchange exchange, Delivery d) {

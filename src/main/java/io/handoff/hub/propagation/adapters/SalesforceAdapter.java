@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.handoff.hub.propagation.Delivery;
 import io.handoff.hub.propagation.Outcome;
-import io.handoff.hub.propagation.SubscriberAdapter;
 import io.handoff.hub.propagation.SystemConfig;
 import io.handoff.hub.propagation.VendorAnswer;
 import io.handoff.hub.propagation.VendorClient;
@@ -25,41 +24,26 @@ import io.handoff.hub.support.Json;
  * this customer, and the delivery is skipped. Email opt-out has no SMS or per-purpose counterpart on Contact: SMS
  * changes are not sent.
  */
-public class SalesforceAdapter implements SubscriberAdapter {
+public class SalesforceAdapter extends VendorAdapter {
 
     static final String MEDIA_TYPE = "application/json";
 
-    private final SystemConfig config;
     private final Map<String, String> headers;
     private final String version;
     private final SystemIdLinks links;
 
     public SalesforceAdapter(SystemConfig config, SystemIdLinks links) {
-        this.config = config;
+        super(config);
         this.headers = Map.of("Authorization", "Bearer " + config.required("access-token"));
         this.version = config.value("api-version", "v64.0");
         this.links = links;
     }
 
     @Override
-    public String system() {
-        return config.name();
-    }
-
-    @Override
-    public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
-        List<Outcome> outcomes = new ArrayList<>();
-        for (Delivery d : batch) {
-            if (!"email".equals(d.channel())) {
-                outcomes.add(Outcome.skipped(d, "not-applicable: Contact.HasOptedOutOfEmail covers email only"));
-            } else {
-                outcomes.add(deliver(d, client));
-            }
+    protected Outcome deliverOne(Delivery d, VendorClient client) {
+        if (!"email".equals(d.channel())) {
+            return Outcome.skipped(d, "not-applicable: Contact.HasOptedOutOfEmail covers email only");
         }
-        return outcomes;
-    }
-
-    private Outcome deliver(Delivery d, VendorClient client) {
         List<String> ids = new ArrayList<>();
         if (d.systemId() != null) {
             ids.add(d.systemId());

@@ -1,7 +1,6 @@
 package io.handoff.hub.propagation.adapters;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -10,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.handoff.hub.propagation.Delivery;
 import io.handoff.hub.propagation.Outcome;
-import io.handoff.hub.propagation.SubscriberAdapter;
 import io.handoff.hub.propagation.SystemConfig;
 import io.handoff.hub.propagation.VendorAnswer;
 import io.handoff.hub.propagation.VendorClient;
@@ -26,7 +24,7 @@ import io.handoff.hub.support.Json;
  * Shopify throttles GraphQL by query cost and reports it as a {@code THROTTLED} error (on a 200 or a 429); the lane
  * then waits for the cost to be restored. {@code userErrors} are refusals and fail the delivery.
  */
-public class ShopifyAdapter implements SubscriberAdapter {
+public class ShopifyAdapter extends VendorAdapter {
 
     static final String MEDIA_TYPE = "application/json";
     static final String EMAIL_MUTATION = "mutation customerEmailMarketingConsentUpdate("
@@ -39,33 +37,19 @@ public class ShopifyAdapter implements SubscriberAdapter {
             + " customers(first: 5, query: $query) { edges { node { id } } } }";
     static final String GID_PREFIX = "gid://shopify/Customer/";
 
-    private final SystemConfig config;
     private final Map<String, String> headers;
     private final String endpoint;
     private final SystemIdLinks links;
 
     public ShopifyAdapter(SystemConfig config, SystemIdLinks links) {
-        this.config = config;
+        super(config);
         this.headers = Map.of("X-Shopify-Access-Token", config.required("access-token"));
         this.endpoint = config.url("/admin/api/" + config.value("api-version", "2026-07") + "/graphql.json");
         this.links = links;
     }
 
     @Override
-    public String system() {
-        return config.name();
-    }
-
-    @Override
-    public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
-        List<Outcome> outcomes = new ArrayList<>();
-        for (Delivery d : batch) {
-            outcomes.add(deliver(d, client));
-        }
-        return outcomes;
-    }
-
-    private Outcome deliver(Delivery d, VendorClient client) {
+    protected Outcome deliverOne(Delivery d, VendorClient client) {
         String customerId = d.systemId();
         if (customerId == null) {
             if (d.email() == null) {
