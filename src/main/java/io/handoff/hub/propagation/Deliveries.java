@@ -122,6 +122,12 @@ public class Deliveries {
         return held;
     }
 
+    /** Turns a planned skip back into a delivery due now. */
+    public void reopen(String changeId, String system, String why) {
+        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = ? WHERE change_id = ?"
+                + " AND system = ?", PENDING, truncate(why, 255), Sql.timestamp(clock.instant()), changeId, system);
+    }
+
     /** Planned deliveries of one change that need no call after all. */
     public void skipAll(String changeId, List<String> systems, String why) {
         if (systems.isEmpty()) {
@@ -142,7 +148,14 @@ public class Deliveries {
      * come and sending ones whose claim expired (a replica died mid-call). A delivery waits while an older one for the
      * same customer, channel and purpose is still being sent, so a system never receives two changes out of order.
      */
-    public List<Delivery> claim(String system, int limit, Duration ttl) {
+    /** Deliveries claimed together: only the holder of {@code token} may record their outcomes. */
+    public record Claim(String token, List<Delivery> deliveries) {
+        public boolean isEmpty() {
+            return deliveries.isEmpty();
+        }
+    }
+
+    public Claim claim(String system, int limit, Duration ttl) {
         Instant now = clock.instant();
         // Two index range scans (system, status, next_attempt_at) rather than one OR that would scan the system's rows.
         List<Long> due = new ArrayList<>(jdbc.query("SELECT d.id FROM delivery d WHERE d.system = ? AND d.status = ?"
@@ -154,7 +167,7 @@ public class Deliveries {
                     limit - due.size()));
         }
         if (due.isEmpty()) {
-            return List.of();
+            return new Claim(null, List.of());
         }
         String token = replica + "-" + UUID.randomUUID().toString().substring(0, 12);
         String ids = marks(due.size());
@@ -166,14 +179,18 @@ public class Deliveries {
                 + " AND ((status = ? AND next_attempt_at <= ?) OR (status = ? AND claim_until < ?))", args.toArray());
         List<Object> select = new ArrayList<>(due);
         select.add(token);
-        return jdbc.query("SELECT " + COLUMNS + " FROM delivery WHERE id IN (" + ids + ") AND claimed_by = ? ORDER BY id",
-                Deliveries::row, select.toArray());
+        return new Claim(token, jdbc.query("SELECT " + COLUMNS + " FROM delivery WHERE id IN (" + ids + ")"
+                + " AND claimed_by = ? ORDER BY id", Deliveries::row, select.toArray()));
     }
 
-    /** A delivery waits while an older one for the same customer, channel and purpose is being sent to the system. */
+    /**
+     * A consent delivery waits while an older one for the same customer, channel and purpose is still open (waiting or
+     * being sent) for the system, so a system never receives two changes of one customer out of order.
+     */
     private static final String NOT_BEHIND_ONE_BEING_SENT = " AND NOT EXISTS (SELECT 1 FROM delivery o"
             + " WHERE o.hub_id = d.hub_id AND o.system = d.system AND o.channel = d.channel AND o.purpose = d.purpose"
-            + " AND o.id < d.id AND o.status = ? AND o.claim_until >= ?)";
+            + " AND o.kind = 'consent' AND d.kind = 'consent' AND o.id < d.id"
+            + " AND (o.status = 'pending' OR (o.status = ? AND o.claim_until >= ?)))";
 
     /** The receipt fields of one call. */
     public record Evidence(String method, String url, String body, Integer status, String answer, String error) {
@@ -185,52 +202,83 @@ public class Deliveries {
         }
     }
 
-    /** Final success: confirmed now; the system now holds the delivered state. */
-    public void delivered(Delivery d, Evidence e, long millis) {
+    /**
+     * Final success: confirmed now; the system now holds the delivered state. Each recording is its own transaction and
+     * fenced by the claim: if the claim expired and another lane took the delivery over, this result is not recorded
+     * (returns false).
+     */
+    public boolean delivered(Delivery d, String claim, Evidence e, long millis) {
         Instant now = clock.instant();
-        transactions.executeWithoutResult(tx -> {
-            finish(d, DELIVERED, null, e, now);
+        return Boolean.TRUE.equals(transactions.execute(tx -> {
+            if (!finish(d, claim, DELIVERED, null, e, now)) {
+                return false;
+            }
             attempt(d, now, millis, e, "delivered");
             if (Delivery.KIND_CONSENT.equals(d.kind())) {
                 holds(d.system(), d.hubId(), d.channel(), d.purpose(), d.state(), now, "delivery");
             }
-        });
+            return true;
+        }));
     }
 
-    public void skipped(Delivery d, String why) {
-        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, claimed_by = NULL, claim_until = NULL,"
-                + " next_attempt_at = NULL WHERE id = ?", SKIPPED, truncate(why, 255), d.id());
+    public boolean skipped(Delivery d, String claim, String why) {
+        return jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, claimed_by = NULL, claim_until = NULL,"
+                + " next_attempt_at = NULL WHERE id = ? AND status = ? AND claimed_by = ?", SKIPPED, truncate(why, 255),
+                d.id(), SENDING, claim) == 1;
     }
 
-    /** Another try at {@code next}. */
-    public void retry(Delivery d, Evidence e, long millis, Instant next) {
+    /**
+     * Another try at {@code next}; or, if a newer change of the same customer was planned for this system meanwhile,
+     * superseded (the newer one goes out instead). Returns the status the delivery is left in, or null if the claim
+     * was lost.
+     */
+    public String retry(Delivery d, String claim, Evidence e, long millis, Instant next) {
         Instant now = clock.instant();
-        transactions.executeWithoutResult(tx -> {
-            jdbc.update("UPDATE delivery SET status = ?, attempts = attempts + 1, next_attempt_at = ?, claimed_by = NULL,"
-                    + " claim_until = NULL, request_method = ?, request_url = ?, request_body = ?, response_status = ?,"
-                    + " response_body = ?, last_error = ? WHERE id = ?",
-                    PENDING, Sql.timestamp(next), e.method(), truncate(e.url(), 2000), truncate(e.body(), 4000),
-                    e.status(), truncate(e.answer(), 2000), truncate(e.error(), 500), d.id());
+        return transactions.execute(tx -> {
+            Optional<Long> newer = newerChange(d);
+            int updated = jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, attempts = attempts + 1,"
+                    + " next_attempt_at = ?, claimed_by = NULL, claim_until = NULL, request_method = ?, request_url = ?,"
+                    + " request_body = ?, response_status = ?, response_body = ?, last_error = ?"
+                    + " WHERE id = ? AND status = ? AND claimed_by = ?",
+                    newer.isPresent() ? SUPERSEDED : PENDING,
+                    newer.map(n -> "superseded by delivery " + n + " while being sent").orElse(null),
+                    newer.isPresent() ? null : Sql.timestamp(next), e.method(), truncate(e.url(), 2000),
+                    truncate(e.body(), 4000), e.status(), truncate(e.answer(), 2000), truncate(e.error(), 500), d.id(),
+                    SENDING, claim);
+            if (updated == 0) {
+                return null;
+            }
             attempt(d, now, millis, e, "retry");
+            return newer.isPresent() ? SUPERSEDED : PENDING;
         });
     }
 
-    /** Given up: failed, waiting to be parked on the dead-letter topic. */
-    public void failed(Delivery d, Evidence e, long millis, String why) {
+    /**
+     * Given up: failed, waiting to be parked on the dead-letter topic; or superseded if a newer change was planned
+     * meanwhile (nothing to park). Returns the status the delivery is left in, or null if the claim was lost.
+     */
+    public String failed(Delivery d, String claim, Evidence e, long millis, String why) {
         Instant now = clock.instant();
-        transactions.executeWithoutResult(tx -> {
-            finish(d, FAILED, why, e, now);
+        return transactions.execute(tx -> {
+            Optional<Long> newer = newerChange(d);
+            String status = newer.isPresent() ? SUPERSEDED : FAILED;
+            if (!finish(d, claim, status, newer.map(n -> "superseded by delivery " + n + " after: " + why).orElse(why),
+                    e, now)) {
+                return null;
+            }
             attempt(d, now, millis, e, "failed");
+            return status;
         });
     }
 
-    private void finish(Delivery d, String status, String why, Evidence e, Instant now) {
-        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, attempts = attempts + 1, next_attempt_at = NULL,"
-                + " claimed_by = NULL, claim_until = NULL, request_method = ?, request_url = ?, request_body = ?,"
-                + " response_status = ?, response_body = ?, last_error = ?, confirmed_at = ? WHERE id = ?",
+    private boolean finish(Delivery d, String claim, String status, String why, Evidence e, Instant now) {
+        return jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, attempts = attempts + 1,"
+                + " next_attempt_at = NULL, claimed_by = NULL, claim_until = NULL, request_method = ?, request_url = ?,"
+                + " request_body = ?, response_status = ?, response_body = ?, last_error = ?, confirmed_at = ?"
+                + " WHERE id = ? AND status = ? AND claimed_by = ?",
                 status, truncate(why, 255), e.method(), truncate(e.url(), 2000), truncate(e.body(), 4000), e.status(),
                 truncate(e.answer(), 2000), truncate(e.error(), 500), DELIVERED.equals(status) ? Sql.timestamp(now) : null,
-                d.id());
+                d.id(), SENDING, claim) == 1;
     }
 
     private void attempt(Delivery d, Instant at, long millis, Evidence e, String outcome) {

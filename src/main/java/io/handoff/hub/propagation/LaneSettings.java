@@ -35,8 +35,11 @@ public interface LaneSettings {
     @WithDefault("500")
     long pollIntervalMs();
 
-    /** How long a claimed delivery belongs to its lane before another replica may take it over, in milliseconds. */
-    @WithDefault("300000")
+    /**
+     * How long a claimed delivery belongs to its lane before another replica may take it over, in milliseconds. Longer
+     * than a batch can take (batch size / concurrency x calls x response timeout).
+     */
+    @WithDefault("900000")
     long claimTtlMs();
 
     /** Connect timeout of vendor calls, in milliseconds. */

@@ -124,23 +124,22 @@ final class LaneWorker implements Runnable {
                     idle(quota);
                     continue;
                 }
-                List<Delivery> batch = deliveries.claim(adapter.system(), batchSize, Duration.ofMillis(settings.claimTtlMs()));
-                if (batch.isEmpty()) {
+                Deliveries.Claim claim = deliveries.claim(adapter.system(), batchSize,
+                        Duration.ofMillis(settings.claimTtlMs()));
+                if (claim.isEmpty()) {
                     parkFailed();
                     idle(Duration.ofMillis(settings.pollIntervalMs()));
                     continue;
                 }
-                List<Outcome> outcomes = deliver(batch);
-                List<Long> toPark = new java.util.ArrayList<>();
-                // One commit for the batch's receipts; parking (a Kafka send) only once they are stored.
-                deliveries.transactions().executeWithoutResult(tx -> outcomes.forEach(o -> record(o, toPark)));
-                for (Outcome o : outcomes) {
-                    if (toPark.contains(o.delivery().id())) {
-                        parking.park(o.delivery().id(), o.detail());
+                for (Outcome outcome : deliver(claim.deliveries())) {
+                    // Each receipt in its own transaction: one that cannot be stored does not undo the others.
+                    if (record(outcome, claim.token())) {
+                        parking.park(outcome.delivery().id(), outcome.detail());
                     }
                 }
-            } catch (RuntimeException e) {
-                // The database or Kafka is unreachable: the claimed rows' claims expire and are taken again.
+            } catch (RuntimeException | Error e) {
+                // The database or Kafka is unreachable (or worse): the claimed rows' claims expire and are taken
+                // again; the lane itself keeps running.
                 LOG.warnf("propagation lane %s: %s; trying again in %d s", adapter.system(), e.getClass().getSimpleName()
                         + ": " + e.getMessage(), TROUBLE_PAUSE.toSeconds());
                 idle(TROUBLE_PAUSE);
@@ -173,36 +172,46 @@ final class LaneWorker implements Runnable {
             try {
                 outcomes.addAll(part.get());
             } catch (java.util.concurrent.ExecutionException e) {
-                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                // The other parts' calls were made: record them. This part's claims expire and are taken again.
+                LOG.warnf("propagation lane %s: a part of the batch failed: %s", adapter.system(), e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while delivering", e);
+                break;
             }
         }
         return outcomes;
     }
 
-    private void record(Outcome outcome, List<Long> toPark) {
+    /** Stores one outcome under the claim; true if the delivery is now failed and must be parked. */
+    private boolean record(Outcome outcome, String claim) {
         Delivery d = outcome.delivery();
         Deliveries.Evidence evidence = Deliveries.Evidence.of(outcome.request(), outcome.answer(), outcome.detail());
         long callMillis = outcome.answer() == null ? 0 : outcome.answer().millis();
+        String status;
         switch (outcome.kind()) {
             case DELIVERED -> {
-                deliveries.delivered(d, evidence, callMillis);
+                if (!deliveries.delivered(d, claim, evidence, callMillis)) {
+                    return lost(d);
+                }
                 metrics.delivered(d, Duration.between(d.receivedAt(), Instant.now()));
                 LOG.debugf("delivery %d (%s %s/%s for %s) confirmed by %s", d.id(), d.state().wireName(), d.channel(),
                         d.purpose(), d.hubId(), d.system());
+                return false;
             }
             case SKIPPED -> {
-                deliveries.skipped(d, outcome.detail());
+                if (!deliveries.skipped(d, claim, outcome.detail())) {
+                    return lost(d);
+                }
                 metrics.outcome(d.system(), "skipped");
+                return false;
             }
             case RETRY -> {
                 int attempt = d.attempts() + 1;
-                if (attempt >= settings.maxAttempts()) {
-                    fail(d, evidence, callMillis, "gave up after " + attempt + " attempts: " + outcome.detail());
-                    toPark.add(d.id());
-                    return;
+                // A vendor that asked us to wait (429, throttling) is not failing: its waits do not use up attempts.
+                if (attempt >= settings.maxAttempts() && outcome.retryAfter() == null) {
+                    status = deliveries.failed(d, claim, evidence, callMillis,
+                            "gave up after " + attempt + " attempts: " + outcome.detail());
+                    return failed(d, status, evidence);
                 }
                 Duration wait = backoff.after(attempt, outcome.retryAfter());
                 if (outcome.retryAfter() != null) {
@@ -214,28 +223,48 @@ final class LaneWorker implements Runnable {
                                 outcome.retryAfter().toMillis());
                     }
                 }
-                deliveries.retry(d, evidence, callMillis, Instant.now().plus(wait));
-                metrics.outcome(d.system(), "retried");
-                LOG.infof("delivery %d to %s: attempt %d failed (%s), next in %d ms", d.id(), d.system(), attempt,
-                        outcome.answer() == null ? outcome.detail() : outcome.answer().summary(), wait.toMillis());
+                status = deliveries.retry(d, claim, evidence, callMillis, Instant.now().plus(wait));
+                if (status == null) {
+                    return lost(d);
+                }
+                metrics.outcome(d.system(), Deliveries.SUPERSEDED.equals(status) ? "superseded" : "retried");
+                LOG.infof("delivery %d to %s: attempt %d failed (%s), %s", d.id(), d.system(), attempt,
+                        outcome.answer() == null ? outcome.detail() : outcome.answer().summary(),
+                        Deliveries.SUPERSEDED.equals(status) ? "superseded by a newer change"
+                                : "next in " + wait.toMillis() + " ms");
+                return false;
             }
-            case FAILED -> {
-                fail(d, evidence, callMillis, outcome.detail());
-                toPark.add(d.id());
+            default -> {
+                status = deliveries.failed(d, claim, evidence, callMillis, outcome.detail());
+                return failed(d, status, evidence);
             }
         }
     }
 
-    private void fail(Delivery d, Deliveries.Evidence evidence, long millis, String why) {
-        deliveries.failed(d, evidence, millis, why);
+    private boolean failed(Delivery d, String status, Deliveries.Evidence evidence) {
+        if (status == null) {
+            return lost(d);
+        }
+        if (Deliveries.SUPERSEDED.equals(status)) {
+            metrics.outcome(d.system(), "superseded");
+            return false;
+        }
         metrics.outcome(d.system(), "failed");
         LOG.warnf("delivery %d to %s failed for good: %s", d.id(), d.system(), evidence.status() == null
                 ? "no answer" : "HTTP " + evidence.status());
+        return true;
+    }
+
+    private boolean lost(Delivery d) {
+        LOG.warnf("delivery %d to %s: its claim expired and another lane took it over; this outcome is not recorded",
+                d.id(), d.system());
+        return false;
     }
 
     /** Parks failed deliveries the dead-letter topic could not take when they failed. */
     private void parkFailed() {
-        for (Delivery d : deliveries.unparked(adapter.system(), 100)) {
+        // A few per idle turn: while Kafka is down each attempt blocks for the producer's timeout.
+        for (Delivery d : deliveries.unparked(adapter.system(), 5)) {
             parking.park(d.id(), "parked late: the dead-letter topic was unreachable when it failed");
         }
     }

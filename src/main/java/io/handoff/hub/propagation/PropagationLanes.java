@@ -133,6 +133,9 @@ public class PropagationLanes {
     }
 
     void start(@Observes AfterStart event) {
+        // Find the systems now: a switched-on system without its credential stops the start-up here, naming the key,
+        // instead of failing every ledger event later.
+        adapters();
         if (!settings.enabled()) {
             LOG.info("propagation lanes are switched off on this replica (hub.propagation.enabled=false)");
             return;

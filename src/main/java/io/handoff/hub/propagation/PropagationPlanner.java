@@ -74,7 +74,8 @@ public class PropagationPlanner {
         due.forEach(lanes::wake);
     }
 
-    Set<String> planConsent(CanonicalEvent event) {
+    /** Plans one {@code consent.applied}; returns the systems with a delivery due. */
+    public Set<String> planConsent(CanonicalEvent event) {
         ObjectNode data = event.data();
         String hubId = data.path("hubId").asText();
         String channel = data.path("channel").asText();
@@ -89,34 +90,47 @@ public class PropagationPlanner {
         String originEvent = data.path("originEvent").path("source").asText() + "#"
                 + data.path("originEvent").path("id").asText();
         Set<String> due = new LinkedHashSet<>();
+        String originSource = data.path("originEvent").path("source").asText();
+        String originId = data.path("originEvent").path("id").asText();
         deliveries.transactions().executeWithoutResult(tx -> {
-            // A handful of statements per change, whatever the number of systems: this runs for every opt-out.
-            Map<String, ConsentState> held = deliveries.heldBySystem(hubId, channel, purpose);
-            Set<String> sending = deliveries.systemsSending(hubId, channel, purpose);
+            // A change the ledger has moved past (a ledger event redelivered or replayed late) must not reach anyone:
+            // a newer change of this customer is planned, or will be, with the current state.
+            boolean current = isLedgersCurrentState(hubId, channel, purpose, originSource, originId);
             List<Deliveries.Planned> planned = new ArrayList<>();
             for (String system : lanes.systems()) {
                 boolean fromHere = system.equals(origin);
+                String status = !current ? Deliveries.SUPERSEDED : fromHere ? Deliveries.SKIPPED : Deliveries.PENDING;
+                String why = !current ? "stale: the ledger has decided a newer change since"
+                        : fromHere ? "origin-system: the change came from " + system : null;
                 planned.add(new Deliveries.Planned(event.id(), system, Delivery.KIND_CONSENT, hubId, channel, purpose,
                         state, reason, email, Json.text(ids, system), origin, originEvent, event.time(), received,
-                        fromHere ? Deliveries.SKIPPED : Deliveries.PENDING,
-                        fromHere ? "origin-system: the change came from " + system : null));
+                        status, why));
             }
-            List<String> sent = new ArrayList<>();
+            List<String> inserted = deliveries.insertAll(planned); // a redelivered event inserts nothing
+            if (!current || inserted.isEmpty()) {
+                return;
+            }
+            // Everything still waiting for these systems (the origin included) is older: only this state goes out.
+            deliveries.supersedeOlder(event.id(), hubId, channel, purpose, inserted);
+            // Read after superseding, so a claim that won the race for an older row is seen here.
+            Set<String> sending = deliveries.systemsSending(hubId, channel, purpose);
+            Map<String, ConsentState> held = deliveries.heldBySystem(hubId, channel, purpose);
             List<String> alreadyThere = new ArrayList<>();
-            for (String system : deliveries.insertAll(planned)) { // not planned before (a redelivery inserts nothing)
-                if (system.equals(origin)) {
+            for (String system : inserted) {
+                if (system.equals(origin) && sending.contains(system)) {
+                    // An older change is on its way to the origin right now and would overwrite what the customer just
+                    // chose there: send the origin its own new state again once that call is done.
+                    deliveries.reopen(event.id(), system, "origin-system with an older change in flight: re-asserted");
+                    due.add(system);
+                } else if (system.equals(origin)) {
                     deliveries.holds(system, hubId, channel, purpose, state, clock.instant(), "origin");
                 } else if (held.get(system) == state && !sending.contains(system)) {
                     alreadyThere.add(system);
                 } else {
-                    sent.add(system);
+                    due.add(system);
                 }
             }
-            List<String> planned2 = new ArrayList<>(sent);
-            planned2.addAll(alreadyThere);
-            deliveries.supersedeOlder(event.id(), hubId, channel, purpose, planned2);
             deliveries.skipAll(event.id(), alreadyThere, "already-in-state: last confirmed " + state.wireName());
-            due.addAll(sent);
         });
         LOG.debugf("consent change %s for %s planned for %s", event.id(), hubId, due);
         return due;
@@ -169,6 +183,13 @@ public class PropagationPlanner {
         });
         LOG.infof("merge of %s into %s: notifying %s", merged, survivor, due);
         return due;
+    }
+
+    /** True if the ledger's state of this customer/channel/purpose is still the one this change set. */
+    private boolean isLedgersCurrentState(String hubId, String channel, String purpose, String source, String id) {
+        return jdbc.query("SELECT event_source, event_id FROM consent_state WHERE hub_id = ? AND channel = ?"
+                + " AND purpose = ?", (rs, i) -> source.equals(rs.getString(1)) && id.equals(rs.getString(2)), hubId,
+                channel, purpose).stream().findFirst().orElse(true);
     }
 
     private static Instant received(CanonicalEvent event) {

@@ -72,6 +72,9 @@ class PropagationContractTest {
     @Inject
     HubTopics topics;
 
+    @Inject
+    PropagationPlanner planner;
+
     @BeforeEach
     void freshStubs() {
         VendorStubs.defaults();
@@ -301,17 +304,71 @@ class PropagationContractTest {
         // A newer change for the first customer while the loyalty platform is still down replaces the parked one.
         checkoutConsent(first, "subscribed", "2026-11-22T12:00:00Z");
         List<Map<String, Object>> firstReceipts = Receipts.awaitUntil(first, PROPAGATED,
-                r -> r.stream().anyMatch(x -> "loyalty".equals(x.get("system")) && "superseded".equals(x.get("status"))));
-        assertEquals("subscribed", latest(firstReceipts, "loyalty").get("state"));
+                r -> r.stream().anyMatch(x -> "loyalty".equals(x.get("system")) && "superseded".equals(x.get("status")))
+                        && "failed".equals(latest(r, "loyalty").get("status")));
+        assertEquals("subscribed", latest(firstReceipts, "loyalty").get("state"), "the newest change is parked too");
 
         VendorStubs.defaults();
         RestAssured.given().auth().oauth2(ADMIN_TOKEN).queryParam("system", "loyalty").post("/api/deliveries/replay")
-                .then().statusCode(202).body("system", equalTo("loyalty"));
+                .then().statusCode(202).body("system", equalTo("loyalty")).body("replayed", equalTo(2));
         Receipts.awaitUntil(second, PROPAGATED, status("delivered", "loyalty"));
         Receipts.awaitUntil(first, PROPAGATED, status("delivered", "loyalty"));
         List<LoggedRequest> toFirst = requests(VendorStubs.loyalty, "/api/v1/consent-events", first);
         assertEquals(1, toFirst.size(), "only the newest state of the first customer was sent after the outage");
         assertTrue(json(toFirst.get(0)).path("optIn").asBoolean());
+    }
+
+    @Test
+    void aChangeMadeWhileAnOlderOneIsStillBeingSentWinsEvenIfTheOlderOneIsRetried() {
+        String email = unique("in-flight");
+        String scenario = "in-flight-" + email;
+        // The opt-in's first call hangs past HubSpot's 800 ms response timeout; later calls are answered.
+        VendorStubs.hubspot.stubFor(post(urlPathEqualTo("/communication-preferences/v4/statuses/batch/write")).atPriority(1)
+                .withRequestBody(containing(email)).inScenario(scenario).whenScenarioStateIs("Started")
+                .willReturn(aResponse().withStatus(200).withFixedDelay(1500)).willSetStateTo("answering"));
+        checkoutConsent(email, "subscribed", "2026-11-22T15:00:00Z");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> !requests(VendorStubs.hubspot, "/communication-preferences/v4/statuses/batch/write", email).isEmpty());
+        // The customer opts out while the opt-in's call to HubSpot is still hanging.
+        checkoutConsent(email, "unsubscribed", "2026-11-22T15:00:30Z");
+
+        List<Map<String, Object>> receipts = Receipts.awaitUntil(email, PROPAGATED, r -> r.stream()
+                .filter(x -> "hubspot".equals(x.get("system"))).allMatch(x -> "delivered".equals(x.get("status"))
+                        || "superseded".equals(x.get("status"))) && "delivered".equals(latest(r, "hubspot").get("status")));
+        assertEquals("unsubscribed", latest(receipts, "hubspot").get("state"));
+        Map<String, Object> optIn = receipts.stream().filter(x -> "hubspot".equals(x.get("system"))
+                && "subscribed".equals(x.get("state"))).findFirst().orElseThrow();
+        assertEquals("superseded", optIn.get("status"), "the opt-in is not retried after the opt-out: " + optIn);
+        List<LoggedRequest> calls = requests(VendorStubs.hubspot, "/communication-preferences/v4/statuses/batch/write", email);
+        assertEquals("UNSUBSCRIBED", json(calls.get(calls.size() - 1)).at("/inputs/0/statusState").asText(),
+                "HubSpot's last word for this customer is the opt-out");
+    }
+
+    @Test
+    void aLedgerEventTheLedgerHasMovedPastIsNotSentAnywhere() {
+        String email = unique("stale");
+        checkoutConsent(email, "unsubscribed", "2026-11-22T16:00:00Z");
+        List<Map<String, Object>> before = Receipts.awaitUntil(email, PROPAGATED, status("delivered", "klaviyo", "hubspot"));
+        String hubId = (String) latest(before, "klaviyo").get("hubId");
+        // A consent.applied of an older decision arrives late (a replayed dead letter, say): an opt-in.
+        com.fasterxml.jackson.databind.node.ObjectNode data = Json.MAPPER.createObjectNode();
+        data.put("hubId", hubId).put("channel", "email").put("purpose", "marketing").put("state", "subscribed");
+        data.putObject("customer").put("email", email).putObject("ids");
+        data.put("originSystem", "checkout");
+        data.putObject("originEvent").put("source", "/systems/checkout").put("id", "an-older-event");
+        io.handoff.hub.event.CanonicalEvent stale = new io.handoff.hub.event.CanonicalEvent(
+                "stale-" + UUID.randomUUID(), "/hub/consent-ledger", io.handoff.hub.event.EventType.CONSENT_APPLIED,
+                "hub:" + hubId, java.time.Instant.parse("2026-11-22T15:00:00Z"), java.time.Instant.now(),
+                io.handoff.hub.event.CanonicalEvent.TimeSource.PAYLOAD, Map.of(), data, hubId);
+
+        assertEquals(java.util.Set.of(), planner.planConsent(stale), "no lane is woken");
+        List<Map<String, Object>> after = Receipts.of(email).stream()
+                .filter(r -> stale.id().equals(r.get("changeId"))).toList();
+        assertEquals(5, after.size(), "one receipt per system");
+        assertTrue(after.stream().allMatch(r -> "superseded".equals(r.get("status"))
+                && ((String) r.get("statusReason")).startsWith("stale")), after.toString());
+        org.awaitility.Awaitility.await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2)).until(
+                () -> requests(VendorStubs.klaviyo, "/api/profile-subscription-bulk-create-jobs", email).isEmpty());
     }
 
     @Test

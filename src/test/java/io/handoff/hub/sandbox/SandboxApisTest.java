@@ -100,6 +100,7 @@ class SandboxApisTest {
         assertEquals(202, loyalty.handle(post("/api/v1/consent-events", headers, optOut)).status());
         String optIn = optOut.replace("false", "true");
         assertEquals(202, loyalty.handle(post("/api/v1/consent-events", headers, optIn)).status());
+        assertTrue(loyalty.state().at("/members/M1/emailOptIn").isBoolean(), "the first event was applied");
         assertEquals(false, loyalty.state().at("/members/M1/emailOptIn").asBoolean(), "the repeat was not applied");
         assertEquals(400, loyalty.handle(post("/api/v1/consent-events", Map.of("X-Api-Key", "k"),
                 "{\"memberId\":\"M1\",\"email\":\"a@example.com\",\"channel\":\"fax\",\"optIn\":false,\"occurredAt\":\"now\"}")).status());

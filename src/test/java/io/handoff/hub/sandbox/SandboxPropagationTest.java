@@ -62,7 +62,7 @@ class SandboxPropagationTest {
     }
 
     @Test
-    void theKnobsMakeASystemFailAndTheLaneRidesItOut() {
+    void theKnobsMakeASimulatedSystemFailAndRecover() {
         RestAssured.given().contentType("application/json").body("{\"failureRate\": 1.0}").put("/sandbox/loyalty/_control")
                 .then().statusCode(200).body("failureRate", equalTo(1.0f));
         RestAssured.given().contentType("application/json").body("{}").post("/sandbox/loyalty/api/v1/consent-events")

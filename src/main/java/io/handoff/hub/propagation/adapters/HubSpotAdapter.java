@@ -1,12 +1,11 @@
 package io.handoff.hub.propagation.adapters;
 
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -53,6 +52,11 @@ public class HubSpotAdapter extends VendorAdapter {
         return true;
     }
 
+    /** An input and its result match on the email, the subscription type and the state. */
+    private static String key(String email, long subscriptionId, String state) {
+        return email.toLowerCase(Locale.ROOT) + "|" + subscriptionId + "|" + state;
+    }
+
     @Override
     public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
         List<Outcome> outcomes = new ArrayList<>();
@@ -94,16 +98,29 @@ public class HubSpotAdapter extends VendorAdapter {
             return outcomes;
         }
         JsonNode result = Requests.body(answer);
-        Set<String> confirmed = new HashSet<>();
-        result.path("results").forEach(r -> confirmed.add(r.path("subscriberIdString").asText().toLowerCase(Locale.ROOT)));
-        StringBuilder errors = new StringBuilder();
-        result.path("errors").forEach(e -> errors.append(e.path("message").asText()).append("; "));
-        for (Delivery d : sendable) {
-            if (confirmed.contains(d.email().toLowerCase(Locale.ROOT))) {
-                outcomes.add(Outcome.delivered(d, request, answer));
+        Map<String, JsonNode> confirmed = new HashMap<>();
+        result.path("results").forEach(r -> confirmed.put(key(r.path("subscriberIdString").asText(),
+                r.path("subscriptionId").asLong(), r.path("status").asText()), r));
+        Map<String, String> errors = new HashMap<>();
+        result.path("errors").forEach(e -> e.path("context").path("subscriberIdString")
+                .forEach(id -> errors.merge(id.asText().toLowerCase(Locale.ROOT), e.path("message").asText(),
+                        (a, b) -> a + "; " + b)));
+        for (int i = 0; i < sendable.size(); i++) {
+            Delivery d = sendable.get(i);
+            JsonNode input = inputs.get(i);
+            // The receipt keeps this customer's input and result, not the other customers' emails.
+            ObjectNode own = Json.MAPPER.createObjectNode();
+            own.putArray("inputs").add(input);
+            VendorRequest mine = Requests.json("POST", request.url(), headers, MEDIA_TYPE, own);
+            JsonNode match = confirmed.get(key(input.path("subscriberIdString").asText(),
+                    input.path("subscriptionId").asLong(), input.path("statusState").asText()));
+            if (match != null) {
+                outcomes.add(Outcome.delivered(d, mine, new VendorAnswer(answer.status(), answer.headers(),
+                        match.toString(), null, answer.millis())));
             } else {
-                outcomes.add(Outcome.failed(d, request, answer, "HubSpot did not confirm this input: "
-                        + (errors.isEmpty() ? "no result for it" : errors.toString())));
+                String why = errors.getOrDefault(d.email().toLowerCase(Locale.ROOT), "no result for this input");
+                outcomes.add(Outcome.failed(d, mine, new VendorAnswer(answer.status(), answer.headers(), why, null,
+                        answer.millis()), "HubSpot did not confirm this input: " + why));
             }
         }
         return outcomes;

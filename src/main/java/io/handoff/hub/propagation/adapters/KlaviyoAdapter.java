@@ -88,9 +88,19 @@ public class KlaviyoAdapter extends VendorAdapter {
             }
             for (int from = 0; from < members.size(); from += MAX_PROFILES) {
                 List<Delivery> chunk = members.subList(from, Math.min(members.size(), from + MAX_PROFILES));
-                VendorRequest request = request(job.getKey(), chunk);
-                VendorAnswer answer = client.call(request);
-                chunk.forEach(d -> outcomes.add(Outcome.of(d, request, answer)));
+                VendorAnswer answer = client.call(request(job.getKey(), chunk));
+                if (answer.status() == 400 && chunk.size() > 1) {
+                    // Klaviyo refuses a whole job for one bad profile: send each alone so only that one fails.
+                    for (Delivery d : chunk) {
+                        VendorRequest alone = request(job.getKey(), List.of(d));
+                        outcomes.add(Outcome.of(d, alone, client.call(alone)));
+                    }
+                    continue;
+                }
+                for (Delivery d : chunk) {
+                    // The receipt keeps this customer's part of the job, not the other customers' emails.
+                    outcomes.add(Outcome.of(d, request(job.getKey(), List.of(d)), answer));
+                }
             }
         }
         return outcomes;

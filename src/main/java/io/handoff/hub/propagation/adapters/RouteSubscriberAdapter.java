@@ -20,7 +20,8 @@ import io.handoff.hub.propagation.VendorRequest;
  * <ul>
  * <li>{@code hubBaseUrl}: {@code hub.systems.<system>.base-url} (or the sandbox's); {@code hubCredential}:
  * {@code hub.systems.<system>.api-key} (empty if none is set)</li>
- * <li>{@code hubEmail}, {@code hubSystemId} (the customer's id in that system, empty if unknown), {@code hubHubId}</li>
+ * <li>{@code hubEmail}, {@code hubSystemId} (the customer's id in that system, empty if unknown), {@code hubHubId};
+ * for use in a URL path, {@code hubEmailPath} and {@code hubSystemIdPath} (percent-encoded)</li>
  * <li>{@code hubChannel} (email, sms), {@code hubPurpose}, {@code hubState} (subscribed, unsubscribed, suppressed),
  * {@code hubOptedIn} (true only for subscribed), {@code hubReason} (e.g. hard_bounce; empty if none)</li>
  * <li>{@code hubEventTime} (when the customer chose, RFC 3339), {@code hubOrigin} (the system it came from),
@@ -57,6 +58,9 @@ public class RouteSubscriberAdapter extends VendorAdapter {
                 : config.baseUrl());
         exchange.setProperty("hubEmail", escape(d.email()));
         exchange.setProperty("hubSystemId", escape(d.systemId()));
+        // For URL paths: percent-encoded, so an id cannot add query options to the endpoint.
+        exchange.setProperty("hubSystemIdPath", pathSegment(d.systemId()));
+        exchange.setProperty("hubEmailPath", pathSegment(d.email()));
         exchange.setProperty("hubHubId", escape(d.hubId()));
         exchange.setProperty("hubChannel", escape(d.channel()));
         exchange.setProperty("hubPurpose", escape(d.purpose()));
@@ -76,6 +80,11 @@ public class RouteSubscriberAdapter extends VendorAdapter {
         return new VendorRequest(done.getProperty("hubRequestMethod", "POST", String.class),
                 done.getProperty("hubRequestUrl", endpoint, String.class), null,
                 body == null ? null : body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    static String pathSegment(String value) {
+        return value == null ? "" : java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8)
+                .replace("+", "%20");
     }
 
     static String escape(String value) {

@@ -38,11 +38,14 @@ public class ShopifyAdapter extends VendorAdapter {
     static final String GID_PREFIX = "gid://shopify/Customer/";
 
     private final Map<String, String> headers;
+    private final java.util.Set<String> purposes;
     private final String endpoint;
     private final SystemIdLinks links;
 
     public ShopifyAdapter(SystemConfig config, SystemIdLinks links) {
         super(config);
+        // The purposes the system's single consent flag stands for; changes for other purposes are not sent.
+        this.purposes = java.util.Set.of(config.value("purposes", "marketing").split("\\s*,\\s*"));
         this.headers = Map.of("X-Shopify-Access-Token", config.required("access-token"));
         this.endpoint = config.url("/admin/api/" + config.value("api-version", "2026-07") + "/graphql.json");
         this.links = links;
@@ -50,6 +53,10 @@ public class ShopifyAdapter extends VendorAdapter {
 
     @Override
     protected Outcome deliverOne(Delivery d, VendorClient client) {
+        if (!purposes.contains(d.purpose())) {
+            return Outcome.skipped(d, "purpose-not-mapped: Shopify's marketing consent stands for " + purposes
+                    + " (hub.systems." + system() + ".purposes)");
+        }
         String customerId = d.systemId();
         if (customerId == null) {
             if (d.email() == null) {

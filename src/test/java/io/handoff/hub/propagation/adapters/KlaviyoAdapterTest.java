@@ -89,6 +89,21 @@ class KlaviyoAdapterTest {
     }
 
     @Test
+    void aJobRefusedForOneBadProfileIsSentAgainOneByOneSoOnlyThatOneFails() {
+        FakeVendor vendor = new FakeVendor(r -> r.bodyText().contains("bad@") ? FakeVendor.status(400,
+                "{\"errors\":[{\"id\":\"1\",\"code\":\"invalid\",\"title\":\"Invalid\",\"detail\":\"bad email\"}]}")
+                : FakeVendor.status(202, ""));
+        List<Outcome> outcomes = adapter.deliver(List.of(delivery("a@example.com", "email", "marketing", ConsentState.UNSUBSCRIBED),
+                delivery("bad@example", "email", "marketing", ConsentState.UNSUBSCRIBED),
+                delivery("c@example.com", "email", "marketing", ConsentState.UNSUBSCRIBED)), vendor);
+        assertEquals(4, vendor.calls.size(), "the job, then each profile alone");
+        assertEquals(List.of(Outcome.Kind.DELIVERED, Outcome.Kind.FAILED, Outcome.Kind.DELIVERED),
+                outcomes.stream().map(Outcome::kind).toList());
+        assertTrue(outcomes.stream().noneMatch(o -> o.request().bodyText().contains("@example.com")
+                && !o.request().bodyText().contains(o.delivery().email())), "each receipt holds its own profile only");
+    }
+
+    @Test
     void aMissingKeyStopsTheLaneWithTheKeyNamed() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> new KlaviyoAdapter(FakeVendor.config("klaviyo", Map.of())));
