@@ -131,12 +131,27 @@ final class LaneWorker implements Runnable {
                     idle(Duration.ofMillis(settings.pollIntervalMs()));
                     continue;
                 }
-                for (Outcome outcome : deliver(claim.deliveries())) {
-                    // Each receipt in its own transaction: one that cannot be stored does not undo the others.
-                    if (record(outcome, claim.token())) {
-                        parking.park(outcome.delivery().id(), outcome.detail());
+                List<Outcome> outcomes = deliver(claim.deliveries());
+                List<Outcome> toPark = new java.util.ArrayList<>();
+                try {
+                    // One commit for the batch's receipts...
+                    deliveries.transactions().executeWithoutResult(tx -> recordAll(outcomes, claim.token(), toPark));
+                } catch (RuntimeException e) {
+                    // ...and if that fails, one by one, so a receipt that cannot be stored does not undo the others.
+                    toPark.clear();
+                    for (Outcome outcome : outcomes) {
+                        try {
+                            deliveries.transactions().executeWithoutResult(
+                                    tx -> recordAll(List.of(outcome), claim.token(), toPark));
+                        } catch (RuntimeException one) {
+                            LOG.warnf("propagation lane %s: the outcome of delivery %d could not be stored (%s); it is"
+                                    + " sent again when its claim expires", adapter.system(), outcome.delivery().id(),
+                                    one.getClass().getSimpleName());
+                        }
                     }
                 }
+                // Parking is a Kafka send: only once the receipts are stored.
+                toPark.forEach(o -> parking.park(o.delivery().id(), o.detail()));
             } catch (RuntimeException | Error e) {
                 // The database or Kafka is unreachable (or worse): the claimed rows' claims expire and are taken
                 // again; the lane itself keeps running.
@@ -180,6 +195,14 @@ final class LaneWorker implements Runnable {
             }
         }
         return outcomes;
+    }
+
+    private void recordAll(List<Outcome> outcomes, String claim, List<Outcome> toPark) {
+        for (Outcome outcome : outcomes) {
+            if (record(outcome, claim)) {
+                toPark.add(outcome);
+            }
+        }
     }
 
     /** Stores one outcome under the claim; true if the delivery is now failed and must be parked. */
