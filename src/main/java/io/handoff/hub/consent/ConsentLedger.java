@@ -182,7 +182,8 @@ public class ConsentLedger {
                 event.id(), hubId, channel, purpose).stream().findFirst();
     }
 
-    Held held(String hubId, String channel, String purpose, boolean lock) {
+    /** The ledger's current state of a customer, channel and purpose, or null; {@code lock}: SELECT ... FOR UPDATE. */
+    public Held held(String hubId, String channel, String purpose, boolean lock) {
         return jdbc.query("SELECT state, reason, event_source, event_id, event_time FROM consent_state"
                 + " WHERE hub_id = ? AND channel = ? AND purpose = ?" + (lock ? " FOR UPDATE" : ""),
                 ConsentLedger::heldRow, hubId, channel, purpose).stream().findFirst().orElse(null);

@@ -303,13 +303,6 @@ public class Deliveries {
         }
     }
 
-    /** The state a system was last confirmed to hold, if any. */
-    public Optional<ConsentState> held(String system, String hubId, String channel, String purpose) {
-        return jdbc.query("SELECT state FROM system_consent WHERE system = ? AND hub_id = ? AND channel = ?"
-                + " AND purpose = ?", (rs, i) -> ConsentState.valueOf(rs.getString(1).toUpperCase()), system, hubId,
-                channel, purpose).stream().findFirst();
-    }
-
     /** Failed deliveries of a system not yet on the dead-letter topic (the topic was unreachable when they failed). */
     public List<Delivery> unparked(String system, int limit) {
         return jdbc.query("SELECT " + COLUMNS + " FROM delivery WHERE system = ? AND status = ? AND parked_at IS NULL"

@@ -24,9 +24,4 @@ public record Delivery(long id, String changeId, String system, String kind, Str
     public boolean optedIn() {
         return state == ConsentState.SUBSCRIBED;
     }
-
-    public Delivery withSystemId(String id) {
-        return new Delivery(this.id, changeId, system, kind, hubId, channel, purpose, state, reason, email, id,
-                originSystem, eventTime, receivedAt, attempts);
-    }
 }

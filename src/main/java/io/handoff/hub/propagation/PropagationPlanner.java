@@ -20,6 +20,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.handoff.hub.consent.ConsentLedger;
+import io.handoff.hub.consent.ConsentRules.Held;
 import io.handoff.hub.consent.ConsentState;
 import io.handoff.hub.event.CanonicalEvent;
 import io.handoff.hub.event.CanonicalEventCodec;
@@ -51,15 +53,17 @@ public class PropagationPlanner {
     private final Deliveries deliveries;
     private final PropagationLanes lanes;
     private final IdentityResolver identity;
+    private final ConsentLedger ledger;
     private final JdbcTemplate jdbc;
     private final Clock clock = Clock.systemUTC();
 
     public PropagationPlanner(CanonicalEventCodec codec, Deliveries deliveries, PropagationLanes lanes,
-            IdentityResolver identity, @Named("hubDataSource") DataSource dataSource) {
+            IdentityResolver identity, ConsentLedger ledger, @Named("hubDataSource") DataSource dataSource) {
         this.codec = codec;
         this.deliveries = deliveries;
         this.lanes = lanes;
         this.identity = identity;
+        this.ledger = ledger;
         this.jdbc = new JdbcTemplate(dataSource);
     }
 
@@ -87,15 +91,15 @@ public class PropagationPlanner {
         String email = Json.text(data.path("customer"), "email");
         JsonNode ids = data.path("customer").path("ids");
         Instant received = received(event);
-        String originEvent = data.path("originEvent").path("source").asText() + "#"
-                + data.path("originEvent").path("id").asText();
-        Set<String> due = new LinkedHashSet<>();
         String originSource = data.path("originEvent").path("source").asText();
         String originId = data.path("originEvent").path("id").asText();
+        String originEvent = originSource + "#" + originId;
+        Set<String> due = new LinkedHashSet<>();
         deliveries.transactions().executeWithoutResult(tx -> {
             // A change the ledger has moved past (a ledger event redelivered or replayed late) must not reach anyone:
             // a newer change of this customer is planned, or will be, with the current state.
-            boolean current = isLedgersCurrentState(hubId, channel, purpose, originSource, originId);
+            Held now = ledger.held(hubId, channel, purpose, false);
+            boolean current = now == null || (originSource.equals(now.eventSource()) && originId.equals(now.eventId()));
             List<Deliveries.Planned> planned = new ArrayList<>();
             for (String system : lanes.systems()) {
                 boolean fromHere = system.equals(origin);
@@ -183,13 +187,6 @@ public class PropagationPlanner {
         });
         LOG.infof("merge of %s into %s: notifying %s", merged, survivor, due);
         return due;
-    }
-
-    /** True if the ledger's state of this customer/channel/purpose is still the one this change set. */
-    private boolean isLedgersCurrentState(String hubId, String channel, String purpose, String source, String id) {
-        return jdbc.query("SELECT event_source, event_id FROM consent_state WHERE hub_id = ? AND channel = ?"
-                + " AND purpose = ?", (rs, i) -> source.equals(rs.getString(1)) && id.equals(rs.getString(2)), hubId,
-                channel, purpose).stream().findFirst().orElse(true);
     }
 
     private static Instant received(CanonicalEvent event) {

@@ -3,14 +3,9 @@ package io.handoff.hub.propagation;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
-/**
- * One HTTP call to a vendor API. Headers named in {@link #SECRET_HEADERS} are sent but never stored in a receipt.
- */
+/** One HTTP call to a vendor API. Receipts keep its method, URL and body, never its headers (they carry credentials). */
 public record VendorRequest(String method, String url, Map<String, String> headers, byte[] body) {
-
-    static final Set<String> SECRET_HEADERS = Set.of("authorization", "x-shopify-access-token", "x-api-key");
 
     public VendorRequest {
         headers = headers == null ? Map.of() : Map.copyOf(new LinkedHashMap<>(headers));

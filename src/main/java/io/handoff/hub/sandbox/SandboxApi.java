@@ -1,7 +1,6 @@
 package io.handoff.hub.sandbox;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -42,10 +41,6 @@ public interface SandboxApi {
             } catch (IOException e) {
                 return null;
             }
-        }
-
-        public String text() {
-            return new String(body, StandardCharsets.UTF_8);
         }
     }
 

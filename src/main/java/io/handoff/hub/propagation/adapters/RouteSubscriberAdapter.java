@@ -31,7 +31,7 @@ import io.handoff.hub.propagation.VendorRequest;
  * The route's {@code http} endpoint throws for answers outside the template's {@code successCodes}; the lane reads
  * the status either way, retries 408/425/429/5xx and no answer, and fails other codes.
  */
-public class RouteSubscriberAdapter extends VendorAdapter {
+public class RouteSubscriberAdapter extends OneByOneAdapter {
 
     public static final String ENDPOINT_PREFIX = "direct:subscriber-";
 

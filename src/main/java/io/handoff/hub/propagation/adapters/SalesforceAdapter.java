@@ -24,19 +24,16 @@ import io.handoff.hub.support.Json;
  * this customer, and the delivery is skipped. Email opt-out has no SMS or per-purpose counterpart on Contact: SMS
  * changes are not sent.
  */
-public class SalesforceAdapter extends VendorAdapter {
+public class SalesforceAdapter extends OneByOneAdapter {
 
     static final String MEDIA_TYPE = "application/json";
 
     private final Map<String, String> headers;
-    private final java.util.Set<String> purposes;
     private final String version;
     private final SystemIdLinks links;
 
     public SalesforceAdapter(SystemConfig config, SystemIdLinks links) {
         super(config);
-        // The purposes the system's single consent flag stands for; changes for other purposes are not sent.
-        this.purposes = java.util.Set.of(config.value("purposes", "marketing").split("\\s*,\\s*"));
         this.headers = Map.of("Authorization", "Bearer " + config.required("access-token"));
         this.version = config.value("api-version", "v64.0");
         this.links = links;
@@ -47,9 +44,9 @@ public class SalesforceAdapter extends VendorAdapter {
         if (!"email".equals(d.channel())) {
             return Outcome.skipped(d, "not-applicable: Contact.HasOptedOutOfEmail covers email only");
         }
-        if (!purposes.contains(d.purpose())) {
-            return Outcome.skipped(d, "purpose-not-mapped: HasOptedOutOfEmail stands for " + purposes
-                    + " (hub.systems." + system() + ".purposes)");
+        Outcome unmapped = purposeNotMapped(d, "HasOptedOutOfEmail");
+        if (unmapped != null) {
+            return unmapped;
         }
         List<String> ids = new ArrayList<>();
         if (d.systemId() != null) {

@@ -24,7 +24,7 @@ import io.handoff.hub.support.Json;
  * Shopify throttles GraphQL by query cost and reports it as a {@code THROTTLED} error (on a 200 or a 429); the lane
  * then waits for the cost to be restored. {@code userErrors} are refusals and fail the delivery.
  */
-public class ShopifyAdapter extends VendorAdapter {
+public class ShopifyAdapter extends OneByOneAdapter {
 
     static final String MEDIA_TYPE = "application/json";
     static final String EMAIL_MUTATION = "mutation customerEmailMarketingConsentUpdate("
@@ -38,14 +38,11 @@ public class ShopifyAdapter extends VendorAdapter {
     static final String GID_PREFIX = "gid://shopify/Customer/";
 
     private final Map<String, String> headers;
-    private final java.util.Set<String> purposes;
     private final String endpoint;
     private final SystemIdLinks links;
 
     public ShopifyAdapter(SystemConfig config, SystemIdLinks links) {
         super(config);
-        // The purposes the system's single consent flag stands for; changes for other purposes are not sent.
-        this.purposes = java.util.Set.of(config.value("purposes", "marketing").split("\\s*,\\s*"));
         this.headers = Map.of("X-Shopify-Access-Token", config.required("access-token"));
         this.endpoint = config.url("/admin/api/" + config.value("api-version", "2026-07") + "/graphql.json");
         this.links = links;
@@ -53,9 +50,9 @@ public class ShopifyAdapter extends VendorAdapter {
 
     @Override
     protected Outcome deliverOne(Delivery d, VendorClient client) {
-        if (!purposes.contains(d.purpose())) {
-            return Outcome.skipped(d, "purpose-not-mapped: Shopify's marketing consent stands for " + purposes
-                    + " (hub.systems." + system() + ".purposes)");
+        Outcome unmapped = purposeNotMapped(d, "Shopify's marketing consent");
+        if (unmapped != null) {
+            return unmapped;
         }
         String customerId = d.systemId();
         if (customerId == null) {

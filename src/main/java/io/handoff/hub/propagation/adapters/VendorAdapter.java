@@ -1,24 +1,22 @@
 package io.handoff.hub.propagation.adapters;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Set;
 
 import io.handoff.hub.propagation.Delivery;
 import io.handoff.hub.propagation.Outcome;
 import io.handoff.hub.propagation.SubscriberAdapter;
 import io.handoff.hub.propagation.SystemConfig;
-import io.handoff.hub.propagation.VendorClient;
 
-/**
- * Base of the adapters: the system's settings, and for APIs that take one customer per call, the loop that delivers a
- * batch one delivery at a time ({@link #deliverOne}); batching adapters override {@link #deliver} instead.
- */
+/** Base of the adapters: the system's settings and name. */
 abstract class VendorAdapter implements SubscriberAdapter {
 
     protected final SystemConfig config;
+    private final Set<String> flagPurposes;
 
     VendorAdapter(SystemConfig config) {
         this.config = config;
+        // hub.systems.<name>.purposes: what a system's single consent flag stands for (default marketing).
+        this.flagPurposes = Set.of(config.value("purposes", "marketing").split("\\s*,\\s*"));
     }
 
     @Override
@@ -26,17 +24,13 @@ abstract class VendorAdapter implements SubscriberAdapter {
         return config.name();
     }
 
-    @Override
-    public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
-        List<Outcome> outcomes = new ArrayList<>();
-        for (Delivery d : batch) {
-            outcomes.add(deliverOne(d, client));
-        }
-        return outcomes;
-    }
-
-    /** The outcome of one delivery, for APIs that take one customer per call. */
-    protected Outcome deliverOne(Delivery d, VendorClient client) {
-        throw new UnsupportedOperationException(system() + " delivers whole batches");
+    /**
+     * For a system with one consent flag ({@code flag}) rather than one per purpose: a skip for a delivery of a
+     * purpose that flag does not stand for, or null if the delivery is to be sent.
+     */
+    protected Outcome purposeNotMapped(Delivery d, String flag) {
+        return flagPurposes.contains(d.purpose()) ? null
+                : Outcome.skipped(d, "purpose-not-mapped: " + flag + " stands for " + flagPurposes + " ("
+                        + config.key("purposes") + ")");
     }
 }
