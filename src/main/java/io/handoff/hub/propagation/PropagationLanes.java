@@ -115,7 +115,8 @@ public class PropagationLanes {
         return found;
     }
 
-    private Optional<SystemConfig> systemConfig(String name) {
+    /** The settings of system {@code name} if it is switched on (its base URL, or the sandbox simulating it). */
+    public Optional<SystemConfig> systemConfig(String name) {
         Optional<String> url = config.getOptionalValue("hub.systems." + name + ".base-url", String.class)
                 .map(String::strip).filter(s -> !s.isEmpty());
         boolean simulated = url.isEmpty() && sandbox.baseUrl(name).isPresent();

@@ -1,11 +1,21 @@
 package io.handoff.hub.sandbox;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.net.URLEncoder;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Objects;
 import java.util.Set;
+import java.util.StringJoiner;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -15,6 +25,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.handoff.hub.support.ContractSchemas;
 import io.handoff.hub.support.Json;
+import io.handoff.hub.support.Pii;
 
 /**
  * Simulated Klaviyo (revision 2026-07-15): the profile subscription and suppression bulk jobs and list membership.
@@ -22,7 +33,10 @@ import io.handoff.hub.support.Json;
  * bodies are validated against the published request schemas (a 2026-07-15 unsubscribe without
  * {@code subscriptions} is refused, as Klaviyo does). Like Klaviyo, an unsubscribe naming a list unsubscribes a
  * profile that is not on the list from everything, and a subscribe lifts UNSUBSCRIBE and USER_SUPPRESSED
- * suppressions but not a hard bounce.
+ * suppressions but not a hard bounce. {@code GET /api/profiles} pages through the profiles in email order
+ * ({@code page[size]} up to 100, {@code page[cursor]}, {@code links.next} an absolute URL), filtered by
+ * {@code equals(subscriptions.email.marketing.suppression.reason,"<REASON>")} or {@code equals(email,"...")}; an
+ * unsubscribed profile's suppression reason is UNSUBSCRIBE.
  */
 public class KlaviyoSandbox implements SandboxApi {
 
@@ -30,8 +44,17 @@ public class KlaviyoSandbox implements SandboxApi {
     private static final Pattern REVISION = Pattern.compile("\\d{4}-\\d{2}-\\d{2}(\\.[a-z0-9]+)?");
     private static final Pattern LIST_PROFILES = Pattern.compile("/api/lists/([^/]+)/profiles");
     private static final Pattern EQUALS_EMAIL = Pattern.compile("equals\\(email,\"(.*)\"\\)");
+    private static final Pattern EQUALS_REASON = Pattern.compile(
+            "equals\\(subscriptions\\.email\\.marketing\\.suppression\\.reason,\"([A-Z_]+)\"\\)");
+    /** The {@code EmailMarketingSuppression} reasons. */
+    static final List<String> REASONS = List.of("HARD_BOUNCE", "INVALID_EMAIL", "SPAM_COMPLAINT", "UNSUBSCRIBE",
+            "USER_SUPPRESSED");
+    /** Where {@link SandboxVendors} serves this API, for the absolute {@code links}. */
+    static final String MOUNT = "/sandbox/klaviyo";
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxxx")
+            .withZone(ZoneOffset.UTC);
 
-    /** Per email: consent (SUBSCRIBED, UNSUBSCRIBED) and suppression reason. */
+    /** Per email: consent (SUBSCRIBED, UNSUBSCRIBED, NEVER_SUBSCRIBED), suppression reason, when one last changed. */
     record Profile(String consent, String suppression, Instant updated) {
     }
 
@@ -51,6 +74,9 @@ public class KlaviyoSandbox implements SandboxApi {
         Matcher list = LIST_PROFILES.matcher(request.path());
         if ("GET".equals(request.method()) && list.matches()) {
             return listProfiles(list.group(1), request.query().get("filter"));
+        }
+        if ("GET".equals(request.method()) && "/api/profiles".equals(request.path())) {
+            return profiles(request);
         }
         if (!"POST".equals(request.method())) {
             return error(405, "method_not_allowed", "Method not allowed.");
@@ -94,7 +120,7 @@ public class KlaviyoSandbox implements SandboxApi {
             }
             // Not on the given list (or no list): Klaviyo unsubscribes the profile globally.
             Profile old = profiles.get(email);
-            profiles.put(email, new Profile("UNSUBSCRIBED", old == null ? null : old.suppression(), Instant.now()));
+            put(email, "UNSUBSCRIBED", old == null ? null : old.suppression(), Instant.now());
         }
         return Answer.empty(202);
     }
@@ -117,7 +143,9 @@ public class KlaviyoSandbox implements SandboxApi {
             if (suppression != null && Set.of("UNSUBSCRIBE", "USER_SUPPRESSED", "SPAM_COMPLAINT").contains(suppression)) {
                 suppression = null;
             }
-            profiles.put(email, new Profile("SUBSCRIBED", suppression, Instant.now()));
+            JsonNode consentedAt = p.path("attributes").path("subscriptions").path("email").path("marketing")
+                    .path("consented_at");
+            put(email, "SUBSCRIBED", suppression, historical ? Instant.parse(consentedAt.asText()) : Instant.now());
         }
         return Answer.empty(202);
     }
@@ -130,8 +158,9 @@ public class KlaviyoSandbox implements SandboxApi {
         for (JsonNode p : people) {
             String email = email(p);
             Profile old = profiles.get(email);
-            profiles.put(email, new Profile(old == null ? "NEVER_SUBSCRIBED" : old.consent(), "USER_SUPPRESSED",
-                    Instant.now()));
+            // A reason the profile already has (a bounce, a seeded reason) stays; a new suppression is USER_SUPPRESSED.
+            put(email, old == null ? "NEVER_SUBSCRIBED" : old.consent(),
+                    old == null || old.suppression() == null ? "USER_SUPPRESSED" : old.suppression(), Instant.now());
         }
         ObjectNode job = Json.MAPPER.createObjectNode();
         ObjectNode data = job.putObject("data");
@@ -147,11 +176,125 @@ public class KlaviyoSandbox implements SandboxApi {
         Matcher email = EQUALS_EMAIL.matcher(filter == null ? "" : filter);
         for (String member : lists.getOrDefault(listId, Set.of())) {
             if (!email.matches() || email.group(1).equalsIgnoreCase(member)) {
-                data.addObject().put("type", "profile").put("id", "01SANDBOX" + Integer.toHexString(member.hashCode()))
-                        .putObject("attributes").put("email", member);
+                data.addObject().put("type", "profile").put("id", id(member)).putObject("attributes")
+                        .put("email", member);
             }
         }
         return new Answer(200, "application/vnd.api+json", page.toString());
+    }
+
+    private Answer profiles(Request request) {
+        Map<String, String> query = request.query();
+        int size = Pages.size(query.get("page[size]"), 20, 100);
+        if (size < 0) {
+            return error(400, "invalid", "page[size] must be an integer from 1 to 100.");
+        }
+        String cursor = query.get("page[cursor]");
+        String after = cursor == null ? null : Pages.key(cursor);
+        if (cursor != null && after == null) {
+            return error(400, "invalid", "Invalid page[cursor].");
+        }
+        BiPredicate<String, Profile> filter = filter(query.get("filter"));
+        if (filter == null) {
+            return error(400, "invalid", "Invalid filter provided: " + query.get("filter"));
+        }
+        NavigableMap<String, Profile> sorted = new TreeMap<>();
+        profiles.forEach((email, p) -> {
+            if (filter.test(email, p)) {
+                sorted.put(email, p);
+            }
+        });
+        Pages.Slice<String, Profile> slice = Pages.after(sorted, after, size);
+        boolean subscriptions = query.getOrDefault("additional-fields[profile]", "").contains("subscriptions");
+        ObjectNode page = Json.MAPPER.createObjectNode();
+        ArrayNode data = page.putArray("data");
+        slice.entries().forEach(e -> data.add(profile(e.getKey(), e.getValue(), subscriptions)));
+        ObjectNode links = page.putObject("links").put("self", url(request, query));
+        if (slice.more()) {
+            Map<String, String> next = new TreeMap<>(query);
+            next.put("page[cursor]", Pages.cursor(slice.entries().get(slice.entries().size() - 1).getKey()));
+            links.put("next", url(request, next));
+        } else {
+            links.putNull("next");
+        }
+        links.putNull("prev");
+        return new Answer(200, "application/vnd.api+json", page.toString());
+    }
+
+    /** The profiles a {@code filter} selects (null: all), or null for a filter the sandbox does not know. */
+    private static BiPredicate<String, Profile> filter(String filter) {
+        if (filter == null) {
+            return (email, p) -> true;
+        }
+        Matcher m = EQUALS_REASON.matcher(filter.strip());
+        if (m.matches() && REASONS.contains(m.group(1))) {
+            String wanted = m.group(1);
+            return (email, p) -> wanted.equals(reason(p));
+        }
+        m = EQUALS_EMAIL.matcher(filter.strip());
+        if (m.matches()) {
+            String wanted = m.group(1).toLowerCase();
+            return (email, p) -> email.equals(wanted);
+        }
+        return null;
+    }
+
+    /** The profile's email-marketing suppression reason: its own, else UNSUBSCRIBE if unsubscribed, else null. */
+    static String reason(Profile p) {
+        return p.suppression() != null ? p.suppression() : "UNSUBSCRIBED".equals(p.consent()) ? "UNSUBSCRIBE" : null;
+    }
+
+    private static ObjectNode profile(String email, Profile p, boolean subscriptions) {
+        ObjectNode profile = Json.MAPPER.createObjectNode().put("type", "profile").put("id", id(email));
+        ObjectNode attributes = profile.putObject("attributes").put("email", email);
+        if (subscriptions) {
+            String reason = reason(p);
+            ObjectNode marketing = attributes.putObject("subscriptions").putObject("email").putObject("marketing");
+            marketing.put("can_receive_email_marketing", "SUBSCRIBED".equals(p.consent()) && reason == null)
+                    .put("consent", p.consent());
+            ArrayNode suppression = marketing.putArray("suppression");
+            if (reason != null) {
+                suppression.addObject().put("reason", reason).put("timestamp", TIME.format(p.updated()));
+            }
+            marketing.putArray("list_suppressions");
+        }
+        return profile;
+    }
+
+    /** This page's absolute URL with these query parameters (in name order), from the request's Host. */
+    private static String url(Request request, Map<String, String> params) {
+        StringJoiner query = new StringJoiner("&", "?", "").setEmptyValue("");
+        new TreeMap<>(params).forEach((k, v) -> query.add(URLEncoder.encode(k, UTF_8) + "="
+                + URLEncoder.encode(v, UTF_8)));
+        return Objects.requireNonNullElse(request.header("X-Forwarded-Proto"), "http") + "://"
+                + Objects.requireNonNullElse(request.header("Host"), "localhost") + MOUNT + request.path() + query;
+    }
+
+    /** Sets a profile's consent and suppression; its time changes only when one of them does. */
+    private void put(String email, String consent, String suppression, Instant at) {
+        profiles.compute(email, (k, old) -> old != null && old.consent().equals(consent)
+                && Objects.equals(old.suppression(), suppression) ? old : new Profile(consent, suppression, at));
+    }
+
+    @Override
+    public void suppress(String email, String reason, Instant at) {
+        String why = reason == null ? "UNSUBSCRIBE" : reason;
+        if (!REASONS.contains(why)) {
+            throw new IllegalArgumentException("reason must be one of " + REASONS);
+        }
+        Profile old = profiles.get(email);
+        String consent = why.equals("UNSUBSCRIBE") ? "UNSUBSCRIBED" : old == null ? "NEVER_SUBSCRIBED" : old.consent();
+        put(email, consent, why, at);
+    }
+
+    @Override
+    public void subscribe(String email, Instant at) {
+        put(email, "SUBSCRIBED", null, at);
+    }
+
+    /** The sandbox's profile id of an email (26 characters, like Klaviyo's). */
+    static String id(String email) {
+        return "01SBX" + Pii.sha256Hex(email).substring(0, 21).toUpperCase();
     }
 
     /** Puts an email on a list (sandbox set-up, {@code PUT /sandbox/klaviyo/_lists/<id>}). */

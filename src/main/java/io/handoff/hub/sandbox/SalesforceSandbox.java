@@ -1,8 +1,12 @@
 package io.handoff.hub.sandbox;
 
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,14 +20,27 @@ import io.handoff.hub.support.Pii;
 
 /**
  * Simulated Salesforce REST API: SOQL {@code SELECT Id FROM Contact WHERE Email = '...'} and
- * {@code PATCH /services/data/vNN.N/sobjects/Contact/{id}} (204). Needs a bearer token; refuses unknown fields
- * ({@code INVALID_FIELD}), wrong types ({@code JSON_PARSER_ERROR}), unknown ids ({@code NOT_FOUND}) and other SOQL
- * ({@code MALFORMED_QUERY}). The sandbox org holds a Contact for every email (its id derived from the email), the
- * way a CRM that is the master of customer records would.
+ * {@value #OPTED_OUT_SOQL} (batches of {@value #BATCH_SIZE} in Id order, the next one at {@code nextRecordsUrl}
+ * {@code /services/data/vNN.N/query/01gSBX-<offset>}), and {@code PATCH /services/data/vNN.N/sobjects/Contact/{id}}
+ * (204). Needs a bearer token; refuses unknown fields ({@code INVALID_FIELD}), wrong types
+ * ({@code JSON_PARSER_ERROR}), unknown ids ({@code NOT_FOUND}) and other SOQL ({@code MALFORMED_QUERY}). The
+ * sandbox org holds a Contact for every email (its id derived from the email), the way a CRM that is the master of
+ * customer records would.
  */
 public class SalesforceSandbox implements SandboxApi {
 
-    private static final Pattern QUERY = Pattern.compile("/services/data/v\\d+\\.\\d+/query");
+    private static final Pattern QUERY = Pattern.compile("/services/data/(v\\d+\\.\\d+)/query(?:/([^/]+))?");
+    private static final Pattern LOCATOR = Pattern.compile("01gSBX-(\\d{1,9})");
+    static final String OPTED_OUT_SOQL = "SELECT Id,Email,HasOptedOutOfEmail,LastModifiedDate FROM Contact"
+            + " WHERE HasOptedOutOfEmail=true";
+    private static final Pattern OPTED_OUT = Pattern.compile(
+            "SELECT\\s+Id\\s*,\\s*Email\\s*,\\s*HasOptedOutOfEmail\\s*,\\s*LastModifiedDate"
+            + "\\s+FROM\\s+Contact\\s+WHERE\\s+HasOptedOutOfEmail\\s*=\\s*true",
+            Pattern.CASE_INSENSITIVE);
+    /** Records per batch of a query's answer (Salesforce's default batch size). */
+    static final int BATCH_SIZE = 2000;
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ")
+            .withZone(ZoneOffset.UTC);
     private static final Pattern CONTACT = Pattern.compile("/services/data/v\\d+\\.\\d+/sobjects/Contact/([A-Za-z0-9]{15,18})");
     private static final Pattern BY_EMAIL = Pattern.compile(
             "SELECT\\s+Id\\s+FROM\\s+Contact\\s+WHERE\\s+Email\\s*=\\s*'((?:[^'\\\\]|\\\\.)*)'(\\s+LIMIT\\s+\\d+)?",
@@ -32,7 +49,8 @@ public class SalesforceSandbox implements SandboxApi {
             "MailingPostalCode", "MailingCountry", "MailingStateCode", "MailingCountryCode", "Email", "FirstName",
             "LastName", "Phone");
 
-    record Contact(String id, String email, boolean optedOut, Instant modified) {
+    /** A Contact; {@code reason} is the one a {@code _suppress} seeded, kept for the state only. */
+    record Contact(String id, String email, boolean optedOut, String reason, Instant modified) {
     }
 
     private final Map<String, Contact> contacts = new ConcurrentHashMap<>();
@@ -43,8 +61,14 @@ public class SalesforceSandbox implements SandboxApi {
         if (auth == null || !auth.startsWith("Bearer ") || auth.length() <= 7) {
             return error(401, "INVALID_SESSION_ID", "Session expired or invalid");
         }
-        if ("GET".equals(request.method()) && QUERY.matcher(request.path()).matches()) {
-            return query(request.query().getOrDefault("q", ""));
+        Matcher q = QUERY.matcher(request.path());
+        if ("GET".equals(request.method()) && q.matches()) {
+            if (q.group(2) == null) {
+                return query(q.group(1), request.query().getOrDefault("q", ""));
+            }
+            Matcher locator = LOCATOR.matcher(q.group(2));
+            return locator.matches() ? optedOut(q.group(1), Integer.parseInt(locator.group(1)))
+                    : error(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
         }
         Matcher contact = CONTACT.matcher(request.path());
         if (contact.matches() && "PATCH".equals(request.method())) {
@@ -53,14 +77,17 @@ public class SalesforceSandbox implements SandboxApi {
         return error(404, "NOT_FOUND", "The requested resource does not exist");
     }
 
-    private Answer query(String soql) {
+    private Answer query(String version, String soql) {
+        if (OPTED_OUT.matcher(soql.replace('+', ' ').strip()).matches()) {
+            return optedOut(version, 0);
+        }
         Matcher m = BY_EMAIL.matcher(soql.strip());
         if (!m.matches()) {
             return error(400, "MALFORMED_QUERY", "unexpected token in: " + soql);
         }
         String email = m.group(1).replace("\\'", "'").replace("\\\\", "\\").toLowerCase();
-        String id = "003SBX" + Pii.sha256Hex(email).substring(0, 12).toUpperCase();
-        contacts.putIfAbsent(id, new Contact(id, email, false, Instant.now()));
+        String id = id(email);
+        contacts.putIfAbsent(id, new Contact(id, email, false, null, Instant.now()));
         ObjectNode result = Json.MAPPER.createObjectNode();
         result.put("totalSize", 1).put("done", true);
         ObjectNode record = result.putArray("records").addObject();
@@ -98,8 +125,43 @@ public class SalesforceSandbox implements SandboxApi {
                 return error(400, "JSON_PARSER_ERROR", field.getKey() + " must be a string");
             }
         }
-        contacts.put(id, new Contact(id, contact.email(), optedOut, Instant.now()));
+        contacts.put(id, new Contact(id, contact.email(), optedOut, optedOut ? contact.reason() : null, Instant.now()));
         return Answer.empty(204);
+    }
+
+    /** The batch at {@code offset} of the opted-out Contacts, in Id order. */
+    private Answer optedOut(String version, int offset) {
+        List<Contact> all = new TreeMap<>(contacts).values().stream().filter(Contact::optedOut).toList();
+        int end = Math.min(offset + BATCH_SIZE, all.size());
+        ObjectNode result = Json.MAPPER.createObjectNode();
+        result.put("totalSize", all.size()).put("done", end >= all.size());
+        if (end < all.size()) {
+            result.put("nextRecordsUrl", "/services/data/" + version + "/query/01gSBX-" + end);
+        }
+        ArrayNode records = result.putArray("records");
+        for (Contact c : all.subList(Math.min(offset, end), end)) {
+            ObjectNode record = records.addObject();
+            record.putObject("attributes").put("type", "Contact").put("url",
+                    "/services/data/" + version + "/sobjects/Contact/" + c.id());
+            record.put("Id", c.id()).put("Email", c.email()).put("HasOptedOutOfEmail", true)
+                    .put("LastModifiedDate", TIME.format(c.modified()));
+        }
+        return Answer.json(200, result);
+    }
+
+    @Override
+    public void suppress(String email, String reason, Instant at) {
+        contacts.put(id(email), new Contact(id(email), email, true, reason, at));
+    }
+
+    @Override
+    public void subscribe(String email, Instant at) {
+        contacts.put(id(email), new Contact(id(email), email, false, null, at));
+    }
+
+    /** The sandbox org's Contact id of an email. */
+    static String id(String email) {
+        return "003SBX" + Pii.sha256Hex(email).substring(0, 12).toUpperCase();
     }
 
     static Answer error(int status, String code, String message) {
@@ -113,7 +175,7 @@ public class SalesforceSandbox implements SandboxApi {
         ObjectNode state = Json.MAPPER.createObjectNode();
         ObjectNode out = state.putObject("contacts");
         contacts.values().forEach(c -> out.putObject(c.email()).put("Id", c.id()).put("HasOptedOutOfEmail", c.optedOut())
-                .put("LastModifiedDate", c.modified().toString()));
+                .put("reason", c.reason()).put("LastModifiedDate", c.modified().toString()));
         return state;
     }
 }

@@ -1,6 +1,7 @@
 package io.handoff.hub.sandbox;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -55,6 +56,20 @@ public interface SandboxApi {
     }
 
     Answer handle(Request request);
+
+    /**
+     * Marks a contact opted out or suppressed as if the system did it itself (a bounce, an unsubscribe link), creating
+     * it if unknown ({@code POST /sandbox/<system>/_suppress}).
+     *
+     * @param email the address, lower-cased
+     * @param reason the system's reason, or null for its default
+     * @param at when it happened
+     * @throws IllegalArgumentException if the system has no such reason
+     */
+    void suppress(String email, String reason, Instant at);
+
+    /** Marks a contact subscribed and mailable, as if the system missed an opt-out ({@code _subscribe}). */
+    void subscribe(String email, Instant at);
 
     /** The simulated system's consent state, for {@code GET /sandbox/<system>/_state}. */
     ObjectNode state();

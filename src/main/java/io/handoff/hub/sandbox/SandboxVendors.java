@@ -1,5 +1,6 @@
 package io.handoff.hub.sandbox;
 
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,7 +30,14 @@ import io.vertx.ext.web.handler.BodyHandler;
  * <li>{@code PUT /sandbox/<system>/_control} with {@code {"latencyMs": 200, "failureRate": 0.3, "throttleRate": 0.1,
  * "down": false}}: answer after a delay, answer 503 (or 429 with {@code Retry-After: 1}) at random, or drop every
  * connection unanswered;</li>
- * <li>{@code POST /sandbox/klaviyo/_lists/<list id>} with {@code {"emails": [...]}}: list members.</li>
+ * <li>{@code POST /sandbox/klaviyo/_lists/<list id>} with {@code {"emails": [...]}}: list members;</li>
+ * <li>{@code POST /sandbox/<system>/_suppress} with {@code {"email": "a@example.com", "reason": "HARD_BOUNCE",
+ * "at": "2026-11-23T10:00:00Z"}} (reason and at optional): the contact opted out or suppressed as if the system did
+ * it itself (a bounce, an unsubscribe link), created if unknown. Reasons: Klaviyo's suppression reasons (default
+ * UNSUBSCRIBE); Shopify INVALID (marketing state INVALID), else UNSUBSCRIBED; kept as given elsewhere (loyalty
+ * lower-cased, default {@code unsubscribed});</li>
+ * <li>{@code POST /sandbox/<system>/_subscribe} with {@code {"email": "a@example.com"}}: the contact subscribed and
+ * mailable, as if the system missed an opt-out.</li>
  * </ul>
  * Start-up values of the knobs: {@code hub.sandbox.latency-ms}, {@code hub.sandbox.failure-rate}.
  */
@@ -96,6 +104,9 @@ public class SandboxVendors {
         }
         Map<String, String> headers = new LinkedHashMap<>();
         ctx.request().headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
+        if (ctx.request().getHeader("X-Forwarded-Proto") == null) {
+            headers.put("X-Forwarded-Proto", ctx.request().scheme()); // for the absolute URLs some APIs answer
+        }
         Map<String, String> query = new LinkedHashMap<>();
         ctx.queryParams().forEach(q -> query.put(q.getKey(), q.getValue()));
         byte[] body = ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
@@ -145,9 +156,35 @@ public class SandboxVendors {
             }
             body.path("emails").forEach(e -> klaviyo.addToList(path.substring("/_lists/".length()), e.asText()));
             send(ctx, SandboxApi.Answer.empty(204));
+        } else if ((path.equals("/_suppress") || path.equals("/_subscribe")) && method.equals("POST")) {
+            send(ctx, seed(api, path, json(ctx)));
         } else {
             send(ctx, SandboxApi.Answer.json(404, error("no sandbox control " + path)));
         }
+    }
+
+    /** {@code _suppress} or {@code _subscribe} with this body: 204, or 400 for a body without email or a bad reason. */
+    static SandboxApi.Answer seed(SandboxApi api, String path, JsonNode body) {
+        String email = body == null ? null : Json.text(body, "email");
+        if (email == null || email.isBlank()) {
+            return SandboxApi.Answer.json(400, error("the body must be JSON with an email"));
+        }
+        Instant at;
+        try {
+            at = Json.instant(Json.text(body, "at"));
+        } catch (IllegalArgumentException e) {
+            return SandboxApi.Answer.json(400, error("at must be an ISO-8601 timestamp with offset"));
+        }
+        try {
+            if (path.equals("/_suppress")) {
+                api.suppress(email.strip().toLowerCase(), Json.text(body, "reason"), at == null ? Instant.now() : at);
+            } else {
+                api.subscribe(email.strip().toLowerCase(), at == null ? Instant.now() : at);
+            }
+        } catch (IllegalArgumentException e) {
+            return SandboxApi.Answer.json(400, error(e.getMessage()));
+        }
+        return SandboxApi.Answer.empty(204);
     }
 
     private static JsonNode json(RoutingContext ctx) {

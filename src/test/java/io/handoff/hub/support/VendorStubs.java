@@ -33,6 +33,9 @@ public class VendorStubs implements QuarkusTestResourceLifecycleManager {
     public static final String LOYALTY_KEY = "loyalty-test-key";
     public static final long HUBSPOT_SUBSCRIPTION = 7_000_001L;
     public static final String KLAVIYO_NEWSLETTER_LIST = "Y6nRLr";
+    /** Where the hub posts its ops alerts (a path on the loyalty stub), and the secret it signs them with. */
+    public static final String ALERTS_PATH = "/ops/alerts";
+    public static final String ALERTS_SECRET = "whsec_b3BzLWFsZXJ0cy10ZXN0LXNlY3JldA==";
 
     public static WireMockServer klaviyo;
     public static WireMockServer salesforce;
@@ -64,6 +67,9 @@ public class VendorStubs implements QuarkusTestResourceLifecycleManager {
         config.put("hub.systems.loyalty.base-url", loyalty.baseUrl());
         config.put("hub.systems.loyalty.api-key", LOYALTY_KEY);
         config.put("hub.consent.purposes", "marketing,newsletter");
+        config.put("hub.alerts.webhook-url", loyalty.baseUrl() + ALERTS_PATH);
+        config.put("hub.alerts.webhook-secret", ALERTS_SECRET);
+        config.put("hub.alerts.webhook-backoff-ms", "50");
         config.put("hub.propagation.max-attempts", "4");
         config.put("hub.propagation.initial-backoff-ms", "100");
         config.put("hub.propagation.max-backoff-ms", "400");
@@ -118,6 +124,7 @@ public class VendorStubs implements QuarkusTestResourceLifecycleManager {
                                 + "\"throttleStatus\":{\"maximumAvailable\":2000.0,\"currentlyAvailable\":1990,"
                                 + "\"restoreRate\":100.0}}}}")
                         .withTransformers("response-template")));
+        loyalty.stubFor(post(urlPathEqualTo(ALERTS_PATH)).atPriority(5).willReturn(aResponse().withStatus(204)));
         loyalty.stubFor(post(urlPathEqualTo("/api/v1/consent-events")).atPriority(5)
                 .willReturn(aResponse().withStatus(202).withHeader("Content-Type", "application/json")
                         .withBody("{\"status\":\"accepted\"}")));

@@ -12,12 +12,12 @@ import io.handoff.hub.propagation.VendorRequest;
 import io.handoff.hub.support.Json;
 
 /** Small helpers the adapters share: JSON bodies and answers. */
-final class Requests {
+public final class Requests {
 
     private Requests() {
     }
 
-    static VendorRequest json(String method, String url, Map<String, String> headers, String contentType,
+    public static VendorRequest json(String method, String url, Map<String, String> headers, String contentType,
             JsonNode body) {
         Map<String, String> all = new LinkedHashMap<>(headers);
         all.put("Accept", contentType);
@@ -32,7 +32,7 @@ final class Requests {
     }
 
     /** The answer's JSON body, or a missing node if there is none or it is not JSON. */
-    static JsonNode body(VendorAnswer answer) {
+    public static JsonNode body(VendorAnswer answer) {
         if (answer.body() == null || answer.body().isBlank()) {
             return Json.MAPPER.missingNode();
         }

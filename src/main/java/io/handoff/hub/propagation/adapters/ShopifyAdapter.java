@@ -126,7 +126,7 @@ public class ShopifyAdapter extends OneByOneAdapter {
     }
 
     /** Shopify's own Retry-After, else the time the leaky bucket needs to restore the requested cost. */
-    static Duration restoreWait(JsonNode body, VendorAnswer answer) {
+    public static Duration restoreWait(JsonNode body, VendorAnswer answer) {
         return answer.retryAfter(java.time.Instant.now()).orElseGet(() -> {
             JsonNode cost = body.path("extensions").path("cost");
             JsonNode status = cost.path("throttleStatus");

@@ -1,0 +1,324 @@
+package io.handoff.hub.reconciliation;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.Route;
+import org.apache.camel.quarkus.main.events.AfterStart;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.handoff.hub.propagation.Backoff;
+import io.handoff.hub.propagation.LaneSettings;
+import io.handoff.hub.propagation.PropagationLanes;
+import io.handoff.hub.propagation.RateLimiter;
+import io.handoff.hub.propagation.SystemConfig;
+import io.handoff.hub.propagation.VendorClient;
+import io.handoff.hub.reconciliation.SuppressionPuller.Page;
+import io.handoff.hub.reconciliation.SuppressionPuller.PageFailed;
+import io.handoff.hub.reconciliation.pullers.HubSpotPuller;
+import io.handoff.hub.reconciliation.pullers.KlaviyoPuller;
+import io.handoff.hub.reconciliation.pullers.RoutePuller;
+import io.handoff.hub.reconciliation.pullers.SalesforcePuller;
+import io.handoff.hub.reconciliation.pullers.ShopifyPuller;
+
+/**
+ * Runs suppression reconciliations. A run covers one or more switched-on systems that have a puller (Java for
+ * klaviyo, salesforce, hubspot and shopify; {@code direct:puller-<name>} routes made from the {@code paged-puller}
+ * template for the rest), each on its own thread: one thread fetches pages (a failed page is asked again with the
+ * same cursor, with backoff and the system's Retry-After, up to {@code hub.reconciliation.page-attempts} times) while
+ * the run's thread stages the page before into the database; then the database compares the staged list with the
+ * ledger ({@link ReconciliationStore#compare}). When every system is done the report stands; a run that is not a dry
+ * run then applies its repair plan ({@link DriftRepair}), and each system over the alert threshold raises an alert.
+ */
+@ApplicationScoped
+public class Reconciler {
+
+    private static final Logger LOG = Logger.getLogger(Reconciler.class);
+    static final List<String> JAVA_PULLERS = List.of("klaviyo", "salesforce", "hubspot", "shopify");
+
+    private final CamelContext camel;
+    private final PropagationLanes lanes;
+    private final LaneSettings laneSettings;
+    private final ReconciliationStore store;
+    private final DriftRepair repair;
+    private final DriftAlerts alerts;
+    private final ReconciliationMetrics metrics;
+    private final String purpose;
+    private final int pageAttempts;
+    private final Backoff backoff;
+    private final int prefetch;
+    private final long skewSeconds;
+    private final int keepRuns;
+    private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "reconciliation");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Clock clock = Clock.systemUTC();
+    private volatile Map<String, SuppressionPuller> pullers;
+    private final ProducerTemplate template;
+
+    public Reconciler(CamelContext camel, PropagationLanes lanes, LaneSettings laneSettings, ReconciliationStore store,
+            DriftRepair repair, DriftAlerts alerts, ReconciliationMetrics metrics,
+            // The ledger purpose compared with the systems' email suppression lists (channel email).
+            @ConfigProperty(name = "hub.reconciliation.purpose", defaultValue = "marketing") String purpose,
+            // Tries of one page before that system's run fails (the same cursor each time).
+            @ConfigProperty(name = "hub.reconciliation.page-attempts", defaultValue = "6") int pageAttempts,
+            // Backoff between tries of a page: first wait and longest wait, milliseconds (Retry-After wins if longer).
+            @ConfigProperty(name = "hub.reconciliation.page-initial-backoff-ms", defaultValue = "1000") long initialMs,
+            @ConfigProperty(name = "hub.reconciliation.page-max-backoff-ms", defaultValue = "60000") long maxMs,
+            // Pages fetched ahead of the one being staged, per system.
+            @ConfigProperty(name = "hub.reconciliation.prefetch-pages", defaultValue = "4") int prefetch,
+            @ConfigProperty(name = "hub.consent.clock-skew-ms", defaultValue = "5000") long skewMs,
+            // Runs whose per-contact drift rows are kept (older runs keep their totals only).
+            @ConfigProperty(name = "hub.reconciliation.keep-runs", defaultValue = "50") int keepRuns) {
+        this.camel = camel;
+        this.template = camel.createProducerTemplate();
+        this.lanes = lanes;
+        this.laneSettings = laneSettings;
+        this.store = store;
+        this.repair = repair;
+        this.alerts = alerts;
+        this.metrics = metrics;
+        this.purpose = purpose;
+        this.pageAttempts = Math.max(1, pageAttempts);
+        this.backoff = new Backoff(Duration.ofMillis(initialMs), Duration.ofMillis(maxMs));
+        this.prefetch = Math.max(1, prefetch);
+        this.skewSeconds = (skewMs + 999) / 1000;
+        this.keepRuns = Math.max(1, keepRuns);
+    }
+
+    void start(@Observes AfterStart event) {
+        // A replica that stopped mid-run left its runs "running": nobody finishes them now.
+        int abandoned = store.failAbandoned("abandoned: the replica running it stopped",
+                clock.instant().minus(Duration.ofHours(12)));
+        if (abandoned > 0) {
+            LOG.warnf("%d reconciliation run(s) abandoned by a stopped replica marked failed", abandoned);
+        }
+        systems().forEach(metrics::load);
+    }
+
+    /** The systems that can be reconciled: switched on, with a Java puller or a {@code paged-puller} route. */
+    public List<String> systems() {
+        return List.copyOf(pullers().keySet());
+    }
+
+    public String purpose() {
+        return purpose;
+    }
+
+    /**
+     * Starts a run over {@code systems} in the background and returns its id.
+     *
+     * @throws IllegalStateException if one of them is being reconciled right now (by any replica)
+     */
+    public String start(List<String> systems, boolean dryRun, String trigger) {
+        for (String system : systems) {
+            if (store.running(system)) {
+                throw new IllegalStateException(system + " is being reconciled now");
+            }
+        }
+        String runId = UUID.randomUUID().toString();
+        store.createRun(runId, systems, trigger, dryRun);
+        LOG.infof("reconciliation %s (%s, %s) started for %s", runId, trigger, dryRun ? "dry run" : "repairing",
+                systems);
+        workers.submit(() -> run(runId, systems, dryRun, trigger));
+        return runId;
+    }
+
+    private void run(String runId, List<String> systems, boolean dryRun, String trigger) {
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        for (String system : systems) {
+            parts.add(CompletableFuture.runAsync(() -> reconcile(runId, system), workers));
+        }
+        CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).join();
+        try {
+            store.runFinished(runId);
+            for (String system : systems) {
+                metrics.load(system);
+                alerts.check(runId, system);
+            }
+            if (!dryRun) {
+                repair.apply(runId, false);
+            } else if ("schedule".equals(trigger) && repair.autoRepair()) {
+                repair.apply(runId, true);
+            }
+            store.pruneDrift(keepRuns);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "reconciliation %s could not be finished", runId);
+        }
+    }
+
+    private void reconcile(String runId, String system) {
+        long started = System.nanoTime();
+        try {
+            SuppressionPuller puller = pullers().get(system);
+            VendorClient client = client(system);
+            BlockingQueue<Object> pages = new ArrayBlockingQueue<>(prefetch);
+            CompletableFuture<Void> fetching = CompletableFuture.runAsync(() -> fetch(puller, client, pages), workers);
+            long pulled = 0;
+            int count = 0;
+            while (true) {
+                Object next = pages.take();
+                if (next instanceof Fetched fetched) {
+                    store.stage(runId, system, fetched.page().contacts(), fetched.page().next(), fetched.retries());
+                    pulled += fetched.page().contacts().size();
+                    count++;
+                    if (fetched.page().next() == null) {
+                        break;
+                    }
+                } else {
+                    throw (Exception) next;
+                }
+            }
+            fetching.join();
+            store.compare(runId, system, purpose, skewSeconds);
+            store.systemFinished(runId, system, ReconciliationStore.COMPLETED, null);
+            LOG.infof("reconciliation %s: %s listed %d suppressed in %d pages, compared in %d ms", runId, system,
+                    pulled, count, (System.nanoTime() - started) / 1_000_000);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            String why = e instanceof PageFailed failed ? failed.getMessage() + " (after retries; the next page cursor"
+                    + " is kept in the report)" : e.getClass().getSimpleName() + ": " + e.getMessage();
+            LOG.warnf("reconciliation %s: %s failed: %s", runId, system, why);
+            store.deleteStaged(runId, system);
+            store.systemFinished(runId, system, ReconciliationStore.FAILED, why);
+        }
+    }
+
+    /** Fetches pages in order into {@code pages}; ends with the last page, or with the exception that stopped it. */
+    private void fetch(SuppressionPuller puller, VendorClient client, BlockingQueue<Object> pages) {
+        String cursor = null;
+        try {
+            while (true) {
+                Fetched fetched = fetchWithRetries(puller, client, cursor);
+                pages.put(fetched);
+                if (fetched.page().next() == null) {
+                    return;
+                }
+                cursor = fetched.page().next();
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            pages.offer(e);
+        }
+    }
+
+    record Fetched(Page page, int retries) {
+    }
+
+    Fetched fetchWithRetries(SuppressionPuller puller, VendorClient client, String cursor)
+            throws PageFailed, InterruptedException {
+        for (int attempt = 1;; attempt++) {
+            try {
+                return new Fetched(puller.page(cursor, client), attempt - 1);
+            } catch (PageFailed failed) {
+                if (!failed.retryable() || attempt >= pageAttempts) {
+                    throw failed;
+                }
+                Duration wait = backoff.after(attempt, failed.requestedWait().orElse(null));
+                LOG.infof("%s page failed (%s): asking for the same page again in %d ms (try %d of %d)",
+                        puller.system(), failed.getMessage(), wait.toMillis(), attempt + 1, pageAttempts);
+                TimeUnit.MILLISECONDS.sleep(wait.toMillis());
+            }
+        }
+    }
+
+    private VendorClient client(String system) {
+        SystemConfig c = lanes.systemConfig(system).orElseThrow();
+        RateLimiter limiter = new RateLimiter(c.intValue("reconcile.rate-limit.per-second", defaultPerSecond(system)),
+                c.intValue("reconcile.rate-limit.per-minute", defaultPerMinute(system)));
+        String http = "http://" + system + "-reconcile?throwExceptionOnFailure=false&connectTimeout="
+                + laneSettings.connectTimeoutMs() + "&responseTimeout="
+                + c.intValue("reconcile.response-timeout-ms", 60_000) + "&connectionRequestTimeout="
+                + laneSettings.connectTimeoutMs();
+        return new VendorClient(template, http, limiter);
+    }
+
+    /** Klaviyo's documented limits of GET /api/profiles: 75/s burst, 750/min steady. */
+    static int defaultPerSecond(String system) {
+        return "klaviyo".equals(system) ? 75 : 0;
+    }
+
+    static int defaultPerMinute(String system) {
+        return "klaviyo".equals(system) ? 750 : 0;
+    }
+
+
+    private Map<String, SuppressionPuller> pullers() {
+        Map<String, SuppressionPuller> found = pullers;
+        if (found == null) {
+            synchronized (this) {
+                if (pullers == null) {
+                    pullers = discover();
+                }
+                found = pullers;
+            }
+        }
+        return found;
+    }
+
+    private Map<String, SuppressionPuller> discover() {
+        Map<String, SuppressionPuller> found = new LinkedHashMap<>();
+        for (String system : lanes.systems()) {
+            Optional<SystemConfig> c = lanes.systemConfig(system);
+            if (c.isEmpty()) {
+                continue;
+            }
+            if (JAVA_PULLERS.contains(system)) {
+                try {
+                    found.put(system, javaPuller(c.get()));
+                } catch (IllegalStateException notConfigured) {
+                    LOG.warnf("%s is not reconciled: %s", system, notConfigured.getMessage());
+                }
+            }
+        }
+        for (Route route : camel.getRoutes()) {
+            String uri = route.getEndpoint().getEndpointUri().replace("direct://", "direct:");
+            if (uri.startsWith(RoutePuller.ENDPOINT_PREFIX)) {
+                String name = uri.substring(RoutePuller.ENDPOINT_PREFIX.length());
+                lanes.systemConfig(name).ifPresent(c -> found.put(name, new RoutePuller(c)));
+            }
+        }
+        LOG.infof("reconcilable systems: %s", found.keySet());
+        return java.util.Collections.unmodifiableMap(found);
+    }
+
+    private SuppressionPuller javaPuller(SystemConfig c) {
+        return switch (c.name()) {
+            case "klaviyo" -> new KlaviyoPuller(c);
+            case "salesforce" -> new SalesforcePuller(c);
+            case "hubspot" -> new HubSpotPuller(c, purpose);
+            case "shopify" -> new ShopifyPuller(c);
+            default -> throw new IllegalArgumentException("no Java puller for " + c.name());
+        };
+    }
+
+    @PreDestroy
+    void stop() {
+        workers.shutdownNow();
+    }
+}

@@ -1,0 +1,277 @@
+package io.handoff.hub.reconciliation;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowCallbackHandler;
+
+import io.handoff.hub.persistence.Sql;
+import io.handoff.hub.reconciliation.SuppressionPuller.Suppressed;
+import io.handoff.hub.support.Pii;
+
+/**
+ * The reconciliation tables: runs and their systems, the staged vendor lists, and the drift found. The comparison
+ * with the ledger is SQL over the staged list ({@link #compare}), so a system with millions of contacts is compared
+ * inside the database, never held in the heap; the staged rows are deleted once compared.
+ */
+@ApplicationScoped
+public class ReconciliationStore {
+
+    public static final String RUNNING = "running";
+    public static final String COMPLETED = "completed";
+    public static final String FAILED = "failed";
+
+    public static final String WOULD_MAIL = "would-mail";
+    public static final String LEDGER_SUBSCRIBED = "ledger-subscribed";
+    public static final String LEDGER_UNDECIDED = "ledger-undecided";
+    public static final String UNKNOWN = "unknown-to-hub";
+    public static final List<String> CATEGORIES = List.of(WOULD_MAIL, LEDGER_SUBSCRIBED, LEDGER_UNDECIDED, UNKNOWN);
+
+    public static final String SEND_LEDGER_STATE = "send-ledger-state";
+    public static final String LEARN = "learn";
+    public static final String NONE = "none";
+
+    public static final String PLANNED = "planned";
+    public static final String SENT = "sent";
+    public static final String SKIPPED = "skipped";
+
+    private final JdbcTemplate jdbc;
+    private final Clock clock = Clock.systemUTC();
+
+    public ReconciliationStore(@Named("hubDataSource") DataSource dataSource) {
+        this.jdbc = new JdbcTemplate(dataSource);
+    }
+
+    public void createRun(String id, List<String> systems, String trigger, boolean dryRun) {
+        Instant now = clock.instant();
+        jdbc.update("INSERT INTO reconciliation_run (id, systems, trigger_kind, dry_run, status, started_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?)", id, String.join(",", systems), trigger, dryRun, RUNNING,
+                Sql.timestamp(now));
+        for (String system : systems) {
+            jdbc.update("INSERT INTO reconciliation_system (run_id, system, status, pages, page_retries, pulled,"
+                    + " started_at) VALUES (?, ?, ?, 0, 0, 0, ?)", id, system, RUNNING, Sql.timestamp(now));
+        }
+    }
+
+    /** Stages one page's contacts (a contact listed twice is kept once) and records the paging progress. */
+    public void stage(String runId, String system, List<Suppressed> contacts, String nextCursor, int retries) {
+        List<Object[]> rows = new ArrayList<>(contacts.size());
+        for (Suppressed c : contacts) {
+            String email = Pii.normaliseEmail(c.email());
+            if (email != null && email.length() <= 320) {
+                rows.add(new Object[] { runId, system, email, truncate(c.systemId(), 255), c.state().wireName(),
+                        truncate(c.reason(), 32), Sql.timestamp(c.at()) });
+            }
+        }
+        if (!rows.isEmpty()) {
+            jdbc.batchUpdate("INSERT INTO reconciliation_staged (run_id, system, email, system_id, state, reason,"
+                    + " suppressed_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows);
+        }
+        jdbc.update("UPDATE reconciliation_system SET pages = pages + 1, page_retries = page_retries + ?,"
+                + " pulled = pulled + ?, next_cursor = ? WHERE run_id = ? AND system = ?", retries, contacts.size(),
+                truncate(nextCursor, 4000), runId, system);
+    }
+
+    /**
+     * Compares the staged list of one system with the ledger's current consent for {@code purpose} on email, writing
+     * one drift row per contact in drift with the repair planned for it, then the totals; deletes the staged rows.
+     *
+     * @param skewSeconds the ledger's clock-skew window: a vendor suppression at most this much older than the
+     *        ledger's subscription still counts as the newer fact (the ledger's own tie rule)
+     */
+    public void compare(String runId, String system, String purpose, long skewSeconds) {
+        jdbc.update("UPDATE reconciliation_system SET pulled_at = ? WHERE run_id = ? AND system = ?",
+                Sql.timestamp(clock.instant()), runId, system);
+        // The ledger holds an opt-out the system does not list: the system would mail them. A delivery already on its
+        // way to the system is not drift to repair, only to report.
+        jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
+                + " ledger_state, ledger_time, action, action_reason, action_status)"
+                + " SELECT ?, ?, c.email, ?, c.hub_id,"
+                + " (SELECT MIN(x.system_id) FROM customer_system_id x WHERE x.hub_id = c.hub_id AND x.system = ?),"
+                + " cs.state, cs.event_time,"
+                + " CASE WHEN EXISTS (" + openDelivery() + ") THEN ? ELSE ? END,"
+                + " CASE WHEN EXISTS (" + openDelivery() + ") THEN ? ELSE ? END, ?"
+                + " FROM consent_state cs JOIN customer c ON c.hub_id = cs.hub_id"
+                + " WHERE cs.channel = 'email' AND cs.purpose = ? AND cs.state IN ('unsubscribed', 'suppressed')"
+                + " AND c.merged_into IS NULL AND c.email IS NOT NULL"
+                + " AND NOT EXISTS (SELECT 1 FROM reconciliation_staged s WHERE s.run_id = ? AND s.system = ?"
+                + " AND s.email = c.email)",
+                runId, system, WOULD_MAIL, system, system, purpose, NONE, SEND_LEDGER_STATE, system, purpose,
+                "in-flight: a delivery of the ledger's state to this system is on its way",
+                "the ledger holds " + "an opt-out; the system would mail them", PLANNED, purpose, runId, system);
+        // The system suppresses a customer the ledger holds as subscribed: learn it if it is the newer fact (or its
+        // time is unknown: never mail someone who may have opted out); else the system missed a newer opt-in, which
+        // is sent to it, unless it suppresses for a deliverability reason no subscribe call lifts.
+        String newer = "(s.suppressed_at IS NULL OR s.suppressed_at >= cs.event_time - INTERVAL '"
+                + Math.max(0, skewSeconds) + "' SECOND)";
+        String deliverability = "s.reason IN ('hard_bounce', 'invalid_email', 'invalid', 'spam_complaint')";
+        jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
+                + " ledger_state, ledger_time, system_state, system_reason, system_time, action, action_reason,"
+                + " action_status)"
+                + " SELECT s.run_id, s.system, s.email, ?, c.hub_id, s.system_id, cs.state, cs.event_time, s.state,"
+                + " s.reason, s.suppressed_at,"
+                + " CASE WHEN " + newer + " THEN ? WHEN " + deliverability + " THEN ? ELSE ? END,"
+                + " CASE WHEN " + newer + " THEN ? WHEN " + deliverability + " THEN ? ELSE ? END, ?"
+                + " FROM reconciliation_staged s JOIN customer c ON c.email = s.email"
+                + " JOIN consent_state cs ON cs.hub_id = COALESCE(c.merged_into, c.hub_id) AND cs.channel = 'email'"
+                + " AND cs.purpose = ?"
+                + " WHERE s.run_id = ? AND s.system = ? AND cs.state = 'subscribed'",
+                LEDGER_SUBSCRIBED, LEARN, NONE, SEND_LEDGER_STATE,
+                "the system's suppression is newer than the ledger's subscription (or undated): the ledger learns it",
+                "suppressed for a deliverability reason before the ledger's subscription; no subscribe call lifts it",
+                "the ledger's subscription is newer: the system missed it", PLANNED, purpose, runId, system);
+        // Suppressed there, and the hub knows the customer but holds no decision for this purpose: learn it.
+        jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
+                + " system_state, system_reason, system_time, action, action_reason, action_status)"
+                + " SELECT s.run_id, s.system, s.email, ?, COALESCE(c.merged_into, c.hub_id), s.system_id, s.state,"
+                + " s.reason, s.suppressed_at, ?, ?, ?"
+                + " FROM reconciliation_staged s JOIN customer c ON c.email = s.email"
+                + " WHERE s.run_id = ? AND s.system = ? AND NOT EXISTS (SELECT 1 FROM consent_state cs"
+                + " WHERE cs.hub_id = COALESCE(c.merged_into, c.hub_id) AND cs.channel = 'email' AND cs.purpose = ?)",
+                LEDGER_UNDECIDED, LEARN, "the ledger holds no decision for this customer: it learns the system's", PLANNED,
+                runId, system, purpose);
+        jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, system_id, system_state,"
+                + " system_reason, system_time, action, action_reason, action_status)"
+                + " SELECT s.run_id, s.system, s.email, ?, s.system_id, s.state, s.reason, s.suppressed_at, ?, ?, ?"
+                + " FROM reconciliation_staged s WHERE s.run_id = ? AND s.system = ?"
+                + " AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.email = s.email)",
+                UNKNOWN, NONE, "unknown to the hub: reported only", PLANNED, runId, system);
+        Long ledgerOptedOut = jdbc.queryForObject("SELECT COUNT(*) FROM consent_state cs JOIN customer c"
+                + " ON c.hub_id = cs.hub_id WHERE cs.channel = 'email' AND cs.purpose = ?"
+                + " AND cs.state IN ('unsubscribed', 'suppressed') AND c.merged_into IS NULL AND c.email IS NOT NULL",
+                Long.class, purpose);
+        Long systemSuppressed = jdbc.queryForObject("SELECT COUNT(*) FROM reconciliation_staged WHERE run_id = ?"
+                + " AND system = ?", Long.class, runId, system);
+        Map<String, Long> counts = categoryCounts(runId, system);
+        long wouldMail = counts.get(WOULD_MAIL);
+        jdbc.update("UPDATE reconciliation_system SET ledger_opted_out = ?, system_suppressed = ?, in_agreement = ?,"
+                + " would_mail = ?, ledger_subscribed = ?, ledger_undecided = ?, unknown_to_hub = ?"
+                + " WHERE run_id = ? AND system = ?", ledgerOptedOut, systemSuppressed, ledgerOptedOut - wouldMail,
+                wouldMail, counts.get(LEDGER_SUBSCRIBED), counts.get(LEDGER_UNDECIDED), counts.get(UNKNOWN), runId,
+                system);
+        deleteStaged(runId, system);
+    }
+
+    private static String openDelivery() {
+        return "SELECT 1 FROM delivery d WHERE d.hub_id = c.hub_id AND d.system = ? AND d.channel = 'email'"
+                + " AND d.purpose = ? AND d.status IN ('pending', 'sending')";
+    }
+
+    public void deleteStaged(String runId, String system) {
+        jdbc.update("DELETE FROM reconciliation_staged WHERE run_id = ? AND system = ?", runId, system);
+    }
+
+    public Map<String, Long> categoryCounts(String runId, String system) {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        CATEGORIES.forEach(c -> counts.put(c, 0L));
+        jdbc.query("SELECT category, COUNT(*) FROM reconciliation_drift WHERE run_id = ? AND system = ?"
+                + " GROUP BY category", (RowCallbackHandler) rs -> counts.put(rs.getString(1), rs.getLong(2)), runId,
+                system);
+        return counts;
+    }
+
+    public void systemFinished(String runId, String system, String status, String error) {
+        jdbc.update("UPDATE reconciliation_system SET status = ?, error = ?, finished_at = ? WHERE run_id = ?"
+                + " AND system = ?", status, truncate(error, 1000), Sql.timestamp(clock.instant()), runId, system);
+    }
+
+    public void runFinished(String runId) {
+        Integer failed = jdbc.queryForObject("SELECT COUNT(*) FROM reconciliation_system WHERE run_id = ?"
+                + " AND status = ?", Integer.class, runId, FAILED);
+        jdbc.update("UPDATE reconciliation_run SET status = ?, finished_at = ?, error = ? WHERE id = ?",
+                failed > 0 ? FAILED : COMPLETED, Sql.timestamp(clock.instant()),
+                failed > 0 ? failed + " system(s) failed: see systems[].error" : null, runId);
+    }
+
+    /** Marks a run as applied; false if it was applied before (or is unknown). */
+    public boolean markApplied(String runId) {
+        return jdbc.update("UPDATE reconciliation_run SET applied_at = ? WHERE id = ? AND applied_at IS NULL",
+                Sql.timestamp(clock.instant()), runId) == 1;
+    }
+
+    public void repaired(String runId, String system, long sent, long learned) {
+        jdbc.update("UPDATE reconciliation_system SET repairs_sent = ?, learned = ? WHERE run_id = ? AND system = ?",
+                sent, learned, runId, system);
+    }
+
+    /** One planned repair of a run, as {@link DriftRepair} carries it out. */
+    public record PlannedRepair(String system, String email, String category, String hubId, String systemId,
+            String action, String systemState, String systemReason, Instant systemTime) {
+    }
+
+    /** Streams the planned repairs of one system of a run (actions other than none), in email order. */
+    public void plannedRepairs(String runId, String system, java.util.function.Consumer<PlannedRepair> each) {
+        jdbc.query("SELECT system, email, category, hub_id, system_id, action, system_state, system_reason,"
+                + " system_time FROM reconciliation_drift WHERE run_id = ? AND system = ? AND action <> ?"
+                + " AND action_status = ? ORDER BY email", (RowCallbackHandler) rs -> each.accept(new PlannedRepair(
+                        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6), rs.getString(7), rs.getString(8), Sql.instant(rs, "system_time"))),
+                runId, system, NONE, PLANNED);
+    }
+
+    public void actionDone(String runId, String system, String email, String status, String ref, String why) {
+        jdbc.update("UPDATE reconciliation_drift SET action_status = ?, action_ref = ?, action_reason ="
+                + " COALESCE(?, action_reason) WHERE run_id = ? AND system = ? AND email = ?", status,
+                truncate(ref, 128), truncate(why, 255), runId, system, email);
+    }
+
+    public Optional<String> latestRunId() {
+        return jdbc.query("SELECT id FROM reconciliation_run ORDER BY started_at DESC, id DESC LIMIT 1",
+                (rs, i) -> rs.getString(1)).stream().findFirst();
+    }
+
+    /** The latest run that finished comparing {@code system} (for the gauges). */
+    public Optional<String> latestFinishedRun(String system) {
+        return jdbc.query("SELECT run_id FROM reconciliation_system WHERE system = ? AND ledger_opted_out IS NOT NULL"
+                + " ORDER BY pulled_at DESC LIMIT 1", (rs, i) -> rs.getString(1), system).stream().findFirst();
+    }
+
+    public boolean running(String system) {
+        Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM reconciliation_system WHERE system = ? AND status = ?",
+                Integer.class, system, RUNNING);
+        return n > 0;
+    }
+
+    /** Systems of runs this replica never finished (it stopped mid-run): marked failed at start-up by the caller. */
+    public int failAbandoned(String why, Instant startedBefore) {
+        List<String> runs = jdbc.query("SELECT id FROM reconciliation_run WHERE status = ? AND started_at < ?",
+                (rs, i) -> rs.getString(1), RUNNING, Sql.timestamp(startedBefore));
+        for (String run : runs) {
+            jdbc.update("UPDATE reconciliation_system SET status = ?, error = ?, finished_at = ? WHERE run_id = ?"
+                    + " AND status = ?", FAILED, why, Sql.timestamp(clock.instant()), run, RUNNING);
+            runFinished(run);
+            jdbc.update("DELETE FROM reconciliation_staged WHERE run_id = ?", run);
+        }
+        return runs.size();
+    }
+
+    /** Deletes the drift rows of all but the newest {@code keep} runs (their totals stay). */
+    public int pruneDrift(int keep) {
+        List<String> old = jdbc.query("SELECT id FROM reconciliation_run ORDER BY started_at DESC, id DESC"
+                + " OFFSET ? ROWS", (rs, i) -> rs.getString(1), keep);
+        int deleted = 0;
+        for (String run : old) {
+            deleted += jdbc.update("DELETE FROM reconciliation_drift WHERE run_id = ?", run);
+        }
+        return deleted;
+    }
+
+    JdbcTemplate jdbc() {
+        return jdbc;
+    }
+
+    static String truncate(String value, int max) {
+        return value == null || value.length() <= max ? value : value.substring(0, max);
+    }
+}
