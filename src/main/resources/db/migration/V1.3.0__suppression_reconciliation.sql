@@ -14,9 +14,21 @@ CREATE TABLE reconciliation_run (
     finished_at  TIMESTAMP WITH TIME ZONE,
     applied_at   TIMESTAMP WITH TIME ZONE,
     error        VARCHAR(1000),
+    owner        VARCHAR(128)  NOT NULL,
+    heartbeat_at TIMESTAMP WITH TIME ZONE NOT NULL,
     CONSTRAINT reconciliation_run_pk PRIMARY KEY (id)
 );
 CREATE INDEX reconciliation_run_started ON reconciliation_run (started_at);
+
+-- One row per system being reconciled right now: the primary key keeps two runs of one system (two replicas, a
+-- double request) from running at once. Released when the system's part of the run ends, or when the run is found
+-- abandoned (its heartbeat stopped).
+CREATE TABLE reconciliation_lock (
+    system    VARCHAR(63)  NOT NULL,
+    run_id    VARCHAR(36)  NOT NULL,
+    locked_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    CONSTRAINT reconciliation_lock_pk PRIMARY KEY (system)
+);
 
 -- One system of a run: paging progress (cursor of the next page, so a failed page is fetched again, not the list from
 -- the start), then the totals of the comparison and of the repair.
@@ -63,7 +75,8 @@ CREATE TABLE reconciliation_staged (
 --           decision in the ledger), unknown-to-hub.
 -- action:   send-ledger-state (a delivery through the system's lane), learn (a consent.changed from that system to the
 --           ledger, which then propagates), none (reported only; action_reason says why).
--- action_status: planned, sent, skipped (at apply time, e.g. a delivery already on its way).
+-- action_status: planned, applying (claimed by an apply), sent, skipped (at apply time, e.g. a delivery already on its
+--           way, or the ledger changed since the run).
 CREATE TABLE reconciliation_drift (
     run_id        VARCHAR(36)  NOT NULL,
     system        VARCHAR(63)  NOT NULL,

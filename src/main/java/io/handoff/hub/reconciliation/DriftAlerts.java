@@ -14,22 +14,20 @@ import io.handoff.hub.support.Json;
 /**
  * Raises a {@code reconciliation.drift} alert ({@link OpsAlerts}: log, metric, optional signed webhook) for a system
  * whose latest comparison found more customers it would mail despite their opt-out than
- * {@code hub.reconciliation.alert-threshold}, and keeps {@code handoff_reconciliation_alert{system}} at 1 until a run
- * finds the system back under it.
+ * {@code hub.reconciliation.alert-threshold} ({@code handoff_reconciliation_alert{system}} shows the same, see
+ * {@link ReconciliationMetrics}).
  */
 @ApplicationScoped
 public class DriftAlerts {
 
     private final ReconciliationStore store;
-    private final ReconciliationMetrics metrics;
     private final OpsAlerts alerts;
     private final long threshold;
 
-    public DriftAlerts(ReconciliationStore store, ReconciliationMetrics metrics, OpsAlerts alerts,
+    public DriftAlerts(ReconciliationStore store, OpsAlerts alerts,
             // Dangerous drift (would-mail contacts) a system may show before an alert; 0 alerts on any.
             @ConfigProperty(name = "hub.reconciliation.alert-threshold", defaultValue = "0") long threshold) {
         this.store = store;
-        this.metrics = metrics;
         this.alerts = alerts;
         this.threshold = threshold;
     }
@@ -42,7 +40,6 @@ public class DriftAlerts {
             return false;
         }
         boolean raised = wouldMail.longValue() > threshold;
-        metrics.alert(system, raised);
         if (raised) {
             ObjectNode data = Json.MAPPER.createObjectNode();
             data.put("runId", runId).put("system", system).put("wouldMail", wouldMail.longValue())

@@ -2,10 +2,8 @@ package io.handoff.hub.reconciliation;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -88,7 +86,8 @@ public class DriftRepair {
     }
 
     /**
-     * Applies the planned repairs of run {@code runId} that are still planned.
+     * Applies the planned repairs of run {@code runId} that are still planned. Each contact is claimed first, so two
+     * applies of one run (an operator's and the run's own) never carry out the same repair twice.
      *
      * @param dangerousOnly only the would-mail repairs (auto-repair after a scheduled run)
      */
@@ -99,47 +98,72 @@ public class DriftRepair {
         List<String> systems = store.jdbc().query("SELECT system FROM reconciliation_system WHERE run_id = ?"
                 + " AND ledger_opted_out IS NOT NULL ORDER BY system", (rs, i) -> rs.getString(1), runId);
         for (String system : systems) {
-            long[] counts = new long[3];
-            Set<String> planned = new HashSet<>();
-            store.plannedRepairs(runId, system, r -> {
-                if (dangerousOnly && !ReconciliationStore.WOULD_MAIL.equals(r.category())) {
-                    return;
+            boolean planned = false;
+            try {
+                String after = "";
+                List<PlannedRepair> page;
+                do {
+                    page = store.plannedRepairs(runId, system, after, 500);
+                    for (PlannedRepair r : page) {
+                        after = r.email();
+                        if (dangerousOnly && !ReconciliationStore.WOULD_MAIL.equals(r.category())
+                                || !store.claimRepair(runId, system, r.email())) {
+                            continue;
+                        }
+                        if (ReconciliationStore.SEND_LEDGER_STATE.equals(r.action())) {
+                            if (sendLedgerState(runId, r)) {
+                                sent++;
+                                planned = true;
+                            } else {
+                                skipped++;
+                            }
+                        } else if (ledgerChanged(r)) {
+                            store.actionDone(runId, system, r.email(), ReconciliationStore.SKIPPED, null,
+                                    "the ledger decided for this customer since the run: not learned");
+                            skipped++;
+                        } else {
+                            learn(runId, r);
+                            learned++;
+                        }
+                    }
+                } while (page.size() == 500);
+            } finally {
+                store.repaired(runId, system);
+                if (planned) {
+                    lanes.wake(system);
                 }
-                if (ReconciliationStore.SEND_LEDGER_STATE.equals(r.action())) {
-                    counts[sendLedgerState(runId, r) ? 0 : 2]++;
-                    planned.add(system);
-                } else if (ReconciliationStore.LEARN.equals(r.action())) {
-                    learn(runId, r);
-                    counts[1]++;
-                }
-            });
-            store.repaired(runId, system, counts[0], counts[1]);
-            planned.forEach(lanes::wake);
-            sent += counts[0];
-            learned += counts[1];
-            skipped += counts[2];
+            }
         }
-        store.markApplied(runId);
+        if (!dangerousOnly) {
+            store.markApplied(runId);
+        }
         LOG.infof("reconciliation %s applied%s: %d deliveries planned, %d suppressions learned, %d skipped", runId,
                 dangerousOnly ? " (dangerous drift only)" : "", sent, learned, skipped);
         return new Applied(sent, learned, skipped);
     }
 
-    private boolean sendLedgerState(String runId, PlannedRepair r) {
-        if (!lanes.systems().contains(r.system())) {
-            store.actionDone(runId, r.system(), r.email(), ReconciliationStore.SKIPPED, null,
-                    "system switched off since the run");
-            return false;
-        }
+    /** True if the ledger's decision for the contact is not the one the run compared with. */
+    private boolean ledgerChanged(PlannedRepair r) {
         Held held = r.hubId() == null ? null : ledger.held(r.hubId(), "email", purpose, false);
-        if (held == null) {
-            store.actionDone(runId, r.system(), r.email(), ReconciliationStore.SKIPPED, null,
-                    "the ledger no longer holds a decision");
-            return false;
+        if (r.ledgerState() == null) {
+            return held != null;
         }
-        if (deliveries.systemsSending(r.hubId(), "email", purpose).contains(r.system())) {
-            store.actionDone(runId, r.system(), r.email(), ReconciliationStore.SKIPPED, null,
-                    "in-flight: a delivery to this system is being sent");
+        return held == null || !held.state().wireName().equals(r.ledgerState())
+                || !held.eventTime().equals(r.ledgerTime());
+    }
+
+    private boolean sendLedgerState(String runId, PlannedRepair r) {
+        String why = null;
+        Held held = r.hubId() == null ? null : ledger.held(r.hubId(), "email", purpose, false);
+        if (!lanes.systems().contains(r.system())) {
+            why = "system switched off since the run";
+        } else if (held == null) {
+            why = "the ledger no longer holds a decision";
+        } else if (deliveries.systemsSending(r.hubId(), "email", purpose).contains(r.system())) {
+            why = "in-flight: a delivery to this system is being sent";
+        }
+        if (why != null) {
+            store.actionDone(runId, r.system(), r.email(), ReconciliationStore.SKIPPED, null, why);
             return false;
         }
         String changeId = changeId(runId, r);
@@ -168,10 +192,11 @@ public class DriftRepair {
         }
         data.put("collectedFrom", ORIGIN);
         data.put("reconciliationRun", runId);
-        Instant now = clock.instant();
+        // An undated suppression is known to be true when the system was read, not later: the time of the pull.
+        Instant time = r.systemTime() != null ? r.systemTime() : r.pulledAt();
         String id = changeId(runId, r);
         CanonicalEvent event = new CanonicalEvent(id, "/systems/" + r.system(), EventType.CONSENT_CHANGED,
-                CustomerRefs.key(customer), r.systemTime() == null ? now : r.systemTime(), now,
+                CustomerRefs.key(customer), time, clock.instant(),
                 r.systemTime() == null ? TimeSource.RECEIVED : TimeSource.PAYLOAD, Map.of(), data,
                 CustomerRefs.key(customer));
         Exchange result = producer.send("kafka:" + topics.forDomain(EventType.Domain.CONSENT), exchange -> {
@@ -179,8 +204,10 @@ public class DriftRepair {
             publisher.toRecord(exchange);
         });
         if (result.getException() != null) {
-            throw new IllegalStateException("Kafka did not take the learned suppression: "
-                    + result.getException().getMessage(), result.getException());
+            store.unclaimRepair(runId, r.system(), r.email());
+            throw new IllegalStateException("Kafka did not take the learned suppression ("
+                    + result.getException().getClass().getSimpleName() + "): apply the run again once it is back",
+                    result.getException());
         }
         store.actionDone(runId, r.system(), r.email(), ReconciliationStore.SENT, id, null);
     }

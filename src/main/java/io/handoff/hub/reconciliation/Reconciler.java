@@ -2,6 +2,7 @@ package io.handoff.hub.reconciliation;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +41,7 @@ import io.handoff.hub.reconciliation.pullers.KlaviyoPuller;
 import io.handoff.hub.reconciliation.pullers.RoutePuller;
 import io.handoff.hub.reconciliation.pullers.SalesforcePuller;
 import io.handoff.hub.reconciliation.pullers.ShopifyPuller;
+import io.handoff.hub.scheduling.FireClaims;
 
 /**
  * Runs suppression reconciliations. A run covers one or more switched-on systems that have a puller (Java for
@@ -68,6 +71,8 @@ public class Reconciler {
     private final int prefetch;
     private final long skewSeconds;
     private final int keepRuns;
+    private final Duration staleAfter;
+    private final String owner;
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "reconciliation");
         t.setDaemon(true);
@@ -90,7 +95,11 @@ public class Reconciler {
             @ConfigProperty(name = "hub.reconciliation.prefetch-pages", defaultValue = "4") int prefetch,
             @ConfigProperty(name = "hub.consent.clock-skew-ms", defaultValue = "5000") long skewMs,
             // Runs whose per-contact drift rows are kept (older runs keep their totals only).
-            @ConfigProperty(name = "hub.reconciliation.keep-runs", defaultValue = "50") int keepRuns) {
+            @ConfigProperty(name = "hub.reconciliation.keep-runs", defaultValue = "50") int keepRuns,
+            // A run whose heartbeat (every page, every phase) is older than this is taken as abandoned: failed and
+            // its systems unlocked. Milliseconds.
+            @ConfigProperty(name = "hub.reconciliation.stale-after-ms", defaultValue = "600000") long staleAfterMs,
+            FireClaims claims) {
         this.camel = camel;
         this.template = camel.createProducerTemplate();
         this.lanes = lanes;
@@ -103,18 +112,25 @@ public class Reconciler {
         this.pageAttempts = Math.max(1, pageAttempts);
         this.backoff = new Backoff(Duration.ofMillis(initialMs), Duration.ofMillis(maxMs));
         this.prefetch = Math.max(1, prefetch);
-        this.skewSeconds = (skewMs + 999) / 1000;
+        // Whole seconds, rounded down: a suppression planned as "newer" is then always one the ledger applies.
+        this.skewSeconds = skewMs / 1000;
         this.keepRuns = Math.max(1, keepRuns);
+        this.staleAfter = Duration.ofMillis(staleAfterMs);
+        this.owner = claims.replica();
     }
 
     void start(@Observes AfterStart event) {
-        // A replica that stopped mid-run left its runs "running": nobody finishes them now.
+        failAbandoned();
+        systems().forEach(metrics::watch);
+    }
+
+    /** Fails runs whose replica stopped heartbeating (it died mid-run), which also unlocks their systems. */
+    private void failAbandoned() {
         int abandoned = store.failAbandoned("abandoned: the replica running it stopped",
-                clock.instant().minus(Duration.ofHours(12)));
+                clock.instant().minus(staleAfter), "-");
         if (abandoned > 0) {
             LOG.warnf("%d reconciliation run(s) abandoned by a stopped replica marked failed", abandoned);
         }
-        systems().forEach(metrics::load);
     }
 
     /** The systems that can be reconciled: switched on, with a Java puller or a {@code paged-puller} route. */
@@ -132,29 +148,24 @@ public class Reconciler {
      * @throws IllegalStateException if one of them is being reconciled right now (by any replica)
      */
     public String start(List<String> systems, boolean dryRun, String trigger) {
-        for (String system : systems) {
-            if (store.running(system)) {
-                throw new IllegalStateException(system + " is being reconciled now");
-            }
-        }
+        failAbandoned();
         String runId = UUID.randomUUID().toString();
-        store.createRun(runId, systems, trigger, dryRun);
+        store.createRun(runId, systems, trigger, dryRun, owner);
         LOG.infof("reconciliation %s (%s, %s) started for %s", runId, trigger, dryRun ? "dry run" : "repairing",
                 systems);
         workers.submit(() -> run(runId, systems, dryRun, trigger));
         return runId;
     }
 
+    /** Every system in parallel; then alerts and, unless a dry run, the repair; the run's status comes last. */
     private void run(String runId, List<String> systems, boolean dryRun, String trigger) {
-        List<CompletableFuture<Void>> parts = new ArrayList<>();
-        for (String system : systems) {
-            parts.add(CompletableFuture.runAsync(() -> reconcile(runId, system), workers));
-        }
-        CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).join();
         try {
-            store.runFinished(runId);
+            List<CompletableFuture<Void>> parts = new ArrayList<>();
             for (String system : systems) {
-                metrics.load(system);
+                parts.add(CompletableFuture.runAsync(() -> reconcile(runId, system), workers));
+            }
+            CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).join();
+            for (String system : systems) {
                 alerts.check(runId, system);
             }
             if (!dryRun) {
@@ -163,71 +174,141 @@ public class Reconciler {
                 repair.apply(runId, true);
             }
             store.pruneDrift(keepRuns);
-        } catch (RuntimeException e) {
-            LOG.errorf(e, "reconciliation %s could not be finished", runId);
+        } catch (RuntimeException | Error e) {
+            LOG.errorf("reconciliation %s could not be finished: %s", runId, e.getClass().getName());
+            for (String system : systems) {
+                store.systemFinished(runId, system, ReconciliationStore.FAILED, "not finished: "
+                        + e.getClass().getSimpleName());
+            }
+        } finally {
+            store.runFinished(runId);
+            systems.forEach(metrics::refresh);
         }
     }
 
     private void reconcile(String runId, String system) {
         long started = System.nanoTime();
+        Fetcher fetcher = new Fetcher(pullers().get(system), client(system), prefetch);
+        Future<?> fetching = workers.submit(fetcher);
         try {
-            SuppressionPuller puller = pullers().get(system);
-            VendorClient client = client(system);
-            BlockingQueue<Object> pages = new ArrayBlockingQueue<>(prefetch);
-            CompletableFuture<Void> fetching = CompletableFuture.runAsync(() -> fetch(puller, client, pages), workers);
             long pulled = 0;
             int count = 0;
             while (true) {
-                Object next = pages.take();
-                if (next instanceof Fetched fetched) {
-                    store.stage(runId, system, fetched.page().contacts(), fetched.page().next(), fetched.retries());
-                    pulled += fetched.page().contacts().size();
-                    count++;
-                    if (fetched.page().next() == null) {
-                        break;
-                    }
-                } else {
-                    throw (Exception) next;
+                Fetched fetched = fetcher.next();
+                store.stage(runId, system, fetched.page().contacts(), fetched.page().next(), fetched.retries());
+                pulled += fetched.page().contacts().size();
+                count++;
+                if (fetched.page().next() == null) {
+                    break;
                 }
             }
-            fetching.join();
+            long compare = System.nanoTime();
             store.compare(runId, system, purpose, skewSeconds);
             store.systemFinished(runId, system, ReconciliationStore.COMPLETED, null);
-            LOG.infof("reconciliation %s: %s listed %d suppressed in %d pages, compared in %d ms", runId, system,
-                    pulled, count, (System.nanoTime() - started) / 1_000_000);
-        } catch (Exception e) {
+            LOG.infof("reconciliation %s: %s listed %d suppressed in %d pages (%d ms), compared in %d ms", runId,
+                    system, pulled, count, (compare - started) / 1_000_000, (System.nanoTime() - compare) / 1_000_000);
+        } catch (Throwable e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            String why = e instanceof PageFailed failed ? failed.getMessage() + " (after retries; the next page cursor"
-                    + " is kept in the report)" : e.getClass().getSimpleName() + ": " + e.getMessage();
+            // The vendor's own words for a page (no personal data); for anything else only the kind of failure:
+            // database errors can quote the key values, i.e. emails.
+            String why = e instanceof PageFailed failed ? failed.getMessage() + " (after retries; the cursor of that"
+                    + " page is kept in nextCursor)" : e.getClass().getSimpleName() + sqlState(e);
             LOG.warnf("reconciliation %s: %s failed: %s", runId, system, why);
+            Thread.interrupted(); // the run's own bookkeeping below must not fail on a stale interrupt
             store.deleteStaged(runId, system);
             store.systemFinished(runId, system, ReconciliationStore.FAILED, why);
+        } finally {
+            fetcher.cancel();
+            fetching.cancel(true);
         }
     }
 
-    /** Fetches pages in order into {@code pages}; ends with the last page, or with the exception that stopped it. */
-    private void fetch(SuppressionPuller puller, VendorClient client, BlockingQueue<Object> pages) {
-        String cursor = null;
-        try {
-            while (true) {
-                Fetched fetched = fetchWithRetries(puller, client, cursor);
-                pages.put(fetched);
-                if (fetched.page().next() == null) {
-                    return;
-                }
-                cursor = fetched.page().next();
+    private static String sqlState(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLException sql) {
+                return " (SQLState " + sql.getSQLState() + ")";
             }
-        } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            pages.offer(e);
         }
+        return "";
     }
 
     record Fetched(Page page, int retries) {
+    }
+
+    /**
+     * Fetches one system's pages in order, a few ahead of the staging (a bounded queue), on its own thread. It stops
+     * after the last page, on a failure (handed to the stager), or when cancelled (the stager failed).
+     */
+    final class Fetcher implements Runnable {
+
+        private final SuppressionPuller puller;
+        private final VendorClient client;
+        private final BlockingQueue<Object> pages;
+        private volatile boolean cancelled;
+        private volatile boolean finished;
+
+        Fetcher(SuppressionPuller puller, VendorClient client, int prefetch) {
+            this.puller = puller;
+            this.client = client;
+            this.pages = new ArrayBlockingQueue<>(prefetch + 1);
+        }
+
+        @Override
+        public void run() {
+            String cursor = null;
+            Object last = null;
+            try {
+                while (!cancelled) {
+                    Fetched fetched = fetchWithRetries(puller, client, cursor);
+                    if (fetched.page().next() == null) {
+                        last = fetched;
+                        return;
+                    }
+                    hand(fetched);
+                    cursor = fetched.page().next();
+                }
+            } catch (Throwable e) {
+                last = e;
+            } finally {
+                if (last != null && !cancelled) {
+                    try {
+                        hand(last);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                finished = true;
+            }
+        }
+
+        /** Puts a page (or the failure) in the queue, waiting while it is full unless cancelled. */
+        private void hand(Object item) throws InterruptedException {
+            while (!cancelled && !pages.offer(item, 200, TimeUnit.MILLISECONDS)) {
+                // the stager is busy with the pages before
+            }
+        }
+
+        /** The next page; rethrows the fetch's failure. */
+        Fetched next() throws Throwable {
+            while (true) {
+                Object item = pages.poll(1, TimeUnit.SECONDS);
+                if (item instanceof Fetched fetched) {
+                    return fetched;
+                }
+                if (item instanceof Throwable failure) {
+                    throw failure;
+                }
+                if (item == null && finished && pages.isEmpty()) {
+                    throw new IllegalStateException("the page fetcher stopped without handing over a page");
+                }
+            }
+        }
+
+        void cancel() {
+            cancelled = true;
+        }
     }
 
     Fetched fetchWithRetries(SuppressionPuller puller, VendorClient client, String cursor)
@@ -320,5 +401,15 @@ public class Reconciler {
     @PreDestroy
     void stop() {
         workers.shutdownNow();
+        try {
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+            // What this replica was running stops with it: fail it now rather than when its heartbeat goes stale.
+            store.failAbandoned("abandoned: the replica running it stopped", Instant.EPOCH, owner);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warnf("runs of this replica not marked failed on the way down (%s): failed when their heartbeat"
+                    + " goes stale", e.getClass().getSimpleName());
+        }
     }
 }

@@ -109,7 +109,13 @@ public class ReconciliationAdmin {
         if (ReconciliationStore.RUNNING.equals(run.path("status").asText())) {
             throw new ClientErrorException(409, "still_running", "the run has not finished comparing yet");
         }
-        DriftRepair.Applied applied = repair.apply(id, false);
+        DriftRepair.Applied applied;
+        try {
+            applied = repair.apply(id, false);
+        } catch (IllegalStateException kafkaAway) {
+            JsonAnswers.answer(exchange, 503, JsonAnswers.error("unavailable", kafkaAway.getMessage()), "5");
+            return;
+        }
         ObjectNode answer = Json.MAPPER.createObjectNode().put("id", id).put("deliveriesPlanned", applied.sent())
                 .put("suppressionsLearned", applied.learned()).put("skipped", applied.skipped())
                 .put("report", "/api/reconciliations/" + id);

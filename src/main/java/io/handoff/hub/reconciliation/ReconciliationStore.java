@@ -15,6 +15,8 @@ import jakarta.inject.Named;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowCallbackHandler;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import io.handoff.hub.persistence.Sql;
 import io.handoff.hub.reconciliation.SuppressionPuller.Suppressed;
@@ -43,25 +45,48 @@ public class ReconciliationStore {
     public static final String NONE = "none";
 
     public static final String PLANNED = "planned";
+    public static final String APPLYING = "applying";
     public static final String SENT = "sent";
     public static final String SKIPPED = "skipped";
 
     private final JdbcTemplate jdbc;
+    private final TransactionTemplate transactions;
     private final Clock clock = Clock.systemUTC();
 
     public ReconciliationStore(@Named("hubDataSource") DataSource dataSource) {
         this.jdbc = new JdbcTemplate(dataSource);
+        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
     }
 
-    public void createRun(String id, List<String> systems, String trigger, boolean dryRun) {
+    /**
+     * Records a new run and locks its systems, in one transaction.
+     *
+     * @throws IllegalStateException if one of the systems is being reconciled now (on any replica)
+     */
+    public void createRun(String id, List<String> systems, String trigger, boolean dryRun, String owner) {
         Instant now = clock.instant();
-        jdbc.update("INSERT INTO reconciliation_run (id, systems, trigger_kind, dry_run, status, started_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?)", id, String.join(",", systems), trigger, dryRun, RUNNING,
-                Sql.timestamp(now));
-        for (String system : systems) {
-            jdbc.update("INSERT INTO reconciliation_system (run_id, system, status, pages, page_retries, pulled,"
-                    + " started_at) VALUES (?, ?, ?, 0, 0, 0, ?)", id, system, RUNNING, Sql.timestamp(now));
-        }
+        transactions.executeWithoutResult(tx -> {
+            jdbc.update("INSERT INTO reconciliation_run (id, systems, trigger_kind, dry_run, status, started_at, owner,"
+                    + " heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, String.join(",", systems), trigger, dryRun,
+                    RUNNING, Sql.timestamp(now), truncate(owner, 128), Sql.timestamp(now));
+            for (String system : systems) {
+                if (jdbc.update("INSERT INTO reconciliation_lock (system, run_id, locked_at) VALUES (?, ?, ?)"
+                        + " ON CONFLICT DO NOTHING", system, id, Sql.timestamp(now)) == 0) {
+                    String holder = jdbc.query("SELECT run_id FROM reconciliation_lock WHERE system = ?",
+                            (rs, i) -> rs.getString(1), system).stream().findFirst().orElse("?");
+                    tx.setRollbackOnly();
+                    throw new IllegalStateException(system + " is being reconciled now (run " + holder + ")");
+                }
+                jdbc.update("INSERT INTO reconciliation_system (run_id, system, status, pages, page_retries, pulled,"
+                        + " started_at) VALUES (?, ?, ?, 0, 0, 0, ?)", id, system, RUNNING, Sql.timestamp(now));
+            }
+        });
+    }
+
+    /** Shows the run is alive: a run whose heartbeat stops is failed by {@link #failAbandoned}. */
+    public void heartbeat(String runId) {
+        jdbc.update("UPDATE reconciliation_run SET heartbeat_at = ? WHERE id = ?", Sql.timestamp(clock.instant()),
+                runId);
     }
 
     /** Stages one page's contacts (a contact listed twice is kept once) and records the paging progress. */
@@ -81,6 +106,7 @@ public class ReconciliationStore {
         jdbc.update("UPDATE reconciliation_system SET pages = pages + 1, page_retries = page_retries + ?,"
                 + " pulled = pulled + ?, next_cursor = ? WHERE run_id = ? AND system = ?", retries, contacts.size(),
                 truncate(nextCursor, 4000), runId, system);
+        heartbeat(runId);
     }
 
     /**
@@ -109,17 +135,18 @@ public class ReconciliationStore {
                 + " AND s.email = c.email)",
                 runId, system, WOULD_MAIL, system, system, purpose, NONE, SEND_LEDGER_STATE, system, purpose,
                 "in-flight: a delivery of the ledger's state to this system is on its way",
-                "the ledger holds " + "an opt-out; the system would mail them", PLANNED, purpose, runId, system);
+                "the ledger holds an opt-out; the system would mail them", PLANNED, purpose, runId, system);
         // The system suppresses a customer the ledger holds as subscribed: learn it if it is the newer fact (or its
         // time is unknown: never mail someone who may have opted out); else the system missed a newer opt-in, which
         // is sent to it, unless it suppresses for a deliverability reason no subscribe call lifts.
         String newer = "(s.suppressed_at IS NULL OR s.suppressed_at >= cs.event_time - INTERVAL '"
                 + Math.max(0, skewSeconds) + "' SECOND)";
-        String deliverability = "s.reason IN ('hard_bounce', 'invalid_email', 'invalid', 'spam_complaint')";
+        String deliverability = "s.reason IN ('hard_bounce', 'invalid_email', 'invalid', 'spam_complaint',"
+                + " 'spam_report')";
         jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
                 + " ledger_state, ledger_time, system_state, system_reason, system_time, action, action_reason,"
                 + " action_status)"
-                + " SELECT s.run_id, s.system, s.email, ?, c.hub_id, s.system_id, cs.state, cs.event_time, s.state,"
+                + " SELECT s.run_id, s.system, s.email, ?, cs.hub_id, s.system_id, cs.state, cs.event_time, s.state,"
                 + " s.reason, s.suppressed_at,"
                 + " CASE WHEN " + newer + " THEN ? WHEN " + deliverability + " THEN ? ELSE ? END,"
                 + " CASE WHEN " + newer + " THEN ? WHEN " + deliverability + " THEN ? ELSE ? END, ?"
@@ -181,9 +208,12 @@ public class ReconciliationStore {
         return counts;
     }
 
+    /** Ends one system's part of a run and releases its lock. */
     public void systemFinished(String runId, String system, String status, String error) {
         jdbc.update("UPDATE reconciliation_system SET status = ?, error = ?, finished_at = ? WHERE run_id = ?"
-                + " AND system = ?", status, truncate(error, 1000), Sql.timestamp(clock.instant()), runId, system);
+                + " AND system = ? AND status = ?", status, truncate(error, 1000), Sql.timestamp(clock.instant()),
+                runId, system, RUNNING);
+        jdbc.update("DELETE FROM reconciliation_lock WHERE system = ? AND run_id = ?", system, runId);
     }
 
     public void runFinished(String runId) {
@@ -200,24 +230,48 @@ public class ReconciliationStore {
                 Sql.timestamp(clock.instant()), runId) == 1;
     }
 
-    public void repaired(String runId, String system, long sent, long learned) {
-        jdbc.update("UPDATE reconciliation_system SET repairs_sent = ?, learned = ? WHERE run_id = ? AND system = ?",
-                sent, learned, runId, system);
+    /** Records the repair totals of one system: what every apply of the run has sent so far. */
+    public void repaired(String runId, String system) {
+        jdbc.update("UPDATE reconciliation_system SET"
+                + " repairs_sent = (SELECT COUNT(*) FROM reconciliation_drift d WHERE d.run_id = ? AND d.system = ?"
+                + " AND d.action = ? AND d.action_status = ?),"
+                + " learned = (SELECT COUNT(*) FROM reconciliation_drift d WHERE d.run_id = ? AND d.system = ?"
+                + " AND d.action = ? AND d.action_status = ?) WHERE run_id = ? AND system = ?", runId, system,
+                SEND_LEDGER_STATE, SENT, runId, system, LEARN, SENT, runId, system);
     }
 
-    /** One planned repair of a run, as {@link DriftRepair} carries it out. */
+    /**
+     * One planned repair of a run, as {@link DriftRepair} carries it out, with what the ledger held when the run
+     * compared (an apply skips a contact whose ledger state changed since).
+     */
     public record PlannedRepair(String system, String email, String category, String hubId, String systemId,
-            String action, String systemState, String systemReason, Instant systemTime) {
+            String action, String ledgerState, Instant ledgerTime, String systemState, String systemReason,
+            Instant systemTime, Instant pulledAt) {
     }
 
-    /** Streams the planned repairs of one system of a run (actions other than none), in email order. */
-    public void plannedRepairs(String runId, String system, java.util.function.Consumer<PlannedRepair> each) {
-        jdbc.query("SELECT system, email, category, hub_id, system_id, action, system_state, system_reason,"
-                + " system_time FROM reconciliation_drift WHERE run_id = ? AND system = ? AND action <> ?"
-                + " AND action_status = ? ORDER BY email", (RowCallbackHandler) rs -> each.accept(new PlannedRepair(
+    /** The planned repairs of one system of a run (actions other than none), a page at a time, in email order. */
+    public List<PlannedRepair> plannedRepairs(String runId, String system, String afterEmail, int limit) {
+        return jdbc.query("SELECT d.system, d.email, d.category, d.hub_id, d.system_id, d.action, d.ledger_state,"
+                + " d.ledger_time, d.system_state, d.system_reason, d.system_time, s.pulled_at"
+                + " FROM reconciliation_drift d JOIN reconciliation_system s ON s.run_id = d.run_id"
+                + " AND s.system = d.system WHERE d.run_id = ? AND d.system = ? AND d.action <> ?"
+                + " AND d.action_status = ? AND d.email > ? ORDER BY d.email LIMIT ?", (rs, i) -> new PlannedRepair(
                         rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6), rs.getString(7), rs.getString(8), Sql.instant(rs, "system_time"))),
-                runId, system, NONE, PLANNED);
+                        rs.getString(6), rs.getString(7), Sql.instant(rs, "ledger_time"), rs.getString(9),
+                        rs.getString(10), Sql.instant(rs, "system_time"), Sql.instant(rs, "pulled_at")),
+                runId, system, NONE, PLANNED, afterEmail, limit);
+    }
+
+    /** Claims one planned repair for this apply; false if another apply took it. */
+    public boolean claimRepair(String runId, String system, String email) {
+        return jdbc.update("UPDATE reconciliation_drift SET action_status = ? WHERE run_id = ? AND system = ?"
+                + " AND email = ? AND action_status = ?", APPLYING, runId, system, email, PLANNED) == 1;
+    }
+
+    /** Gives back a claimed repair that could not be carried out now (Kafka away): the next apply takes it. */
+    public void unclaimRepair(String runId, String system, String email) {
+        jdbc.update("UPDATE reconciliation_drift SET action_status = ? WHERE run_id = ? AND system = ? AND email = ?"
+                + " AND action_status = ?", PLANNED, runId, system, email, APPLYING);
     }
 
     public void actionDone(String runId, String system, String email, String status, String ref, String why) {
@@ -237,21 +291,19 @@ public class ReconciliationStore {
                 + " ORDER BY pulled_at DESC LIMIT 1", (rs, i) -> rs.getString(1), system).stream().findFirst();
     }
 
-    public boolean running(String system) {
-        Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM reconciliation_system WHERE system = ? AND status = ?",
-                Integer.class, system, RUNNING);
-        return n > 0;
-    }
-
-    /** Systems of runs this replica never finished (it stopped mid-run): marked failed at start-up by the caller. */
-    public int failAbandoned(String why, Instant startedBefore) {
-        List<String> runs = jdbc.query("SELECT id FROM reconciliation_run WHERE status = ? AND started_at < ?",
-                (rs, i) -> rs.getString(1), RUNNING, Sql.timestamp(startedBefore));
+    /**
+     * Fails the runs still marked running whose heartbeat stopped before {@code staleBefore} (their replica died), or
+     * that {@code owner} holds (this replica is stopping): their systems are unlocked and their staged rows deleted.
+     */
+    public int failAbandoned(String why, Instant staleBefore, String owner) {
+        List<String> runs = jdbc.query("SELECT id FROM reconciliation_run WHERE status = ? AND (heartbeat_at < ?"
+                + " OR owner = ?)", (rs, i) -> rs.getString(1), RUNNING, Sql.timestamp(staleBefore), owner);
         for (String run : runs) {
             jdbc.update("UPDATE reconciliation_system SET status = ?, error = ?, finished_at = ? WHERE run_id = ?"
                     + " AND status = ?", FAILED, why, Sql.timestamp(clock.instant()), run, RUNNING);
             runFinished(run);
             jdbc.update("DELETE FROM reconciliation_staged WHERE run_id = ?", run);
+            jdbc.update("DELETE FROM reconciliation_lock WHERE run_id = ?", run);
         }
         return runs.size();
     }

@@ -28,6 +28,18 @@ public interface SuppressionPuller {
     Page page(String cursor, VendorClient client) throws PageFailed;
 
     /**
+     * A record's timestamp (RFC 3339), or null if it has none or an unreadable one: one odd record must not fail the
+     * whole list (an undated suppression is taken as known when the list was read).
+     */
+    static Instant time(String text) {
+        try {
+            return io.handoff.hub.support.Json.instant(text);
+        } catch (IllegalArgumentException unreadable) {
+            return null;
+        }
+    }
+
+    /**
      * One contact the system will not mail.
      *
      * @param email the address as the system holds it (normalised when staged)

@@ -258,7 +258,7 @@ class ReconciliationTest {
         // Dangerous drift over the threshold (0): one signed alert per system, and the gauges.
         List<LoggedRequest> alerts = VendorStubs.loyalty.findAll(postRequestedFor(urlPathEqualTo(
                 VendorStubs.ALERTS_PATH)));
-        assertEquals(5, alerts.size());
+        assertEquals(5, alerts.size(), "the alerts are sent before the run reads completed");
         StandardWebhookVerifier verifier = new StandardWebhookVerifier(List.of(VendorStubs.ALERTS_SECRET),
                 StandardWebhookVerifier.DEFAULT_TOLERANCE);
         for (LoggedRequest alert : alerts) {
@@ -334,9 +334,14 @@ class ReconciliationTest {
         assertEquals(2, system(applied, "klaviyo").path("repair").path("deliveriesPlanned").asInt());
         assertEquals(2, system(applied, "klaviyo").path("repair").path("suppressionsLearned").asInt());
 
-        // Applying again sends nothing twice.
+        // Applying again sends nothing twice, and the report still counts what the first apply sent.
         RestAssured.given().auth().oauth2(ADMIN_TOKEN).post("/api/reconciliations/" + runId + "/apply").then()
                 .statusCode(202).body("deliveriesPlanned", equalTo(0)).body("suppressionsLearned", equalTo(0));
+        JsonNode reapplied = system(report(runId, ""), "klaviyo").path("repair");
+        assertEquals(2, reapplied.path("deliveriesPlanned").asInt());
+        assertEquals(2, reapplied.path("suppressionsLearned").asInt());
+        assertEquals(1, jdbc.queryForObject("SELECT COUNT(*) FROM delivery WHERE origin_system = 'reconciliation'"
+                + " AND email = ?", Integer.class, wouldMail));
 
         // Klaviyo now holds what the ledger holds: the next run finds no drift (the unknown contact stays reported).
         VendorStubs.defaults();

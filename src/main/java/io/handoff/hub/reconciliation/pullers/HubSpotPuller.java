@@ -93,6 +93,13 @@ public class HubSpotPuller implements SuppressionPuller {
         if (answer.status() != 207) {
             PageFailed.unlessSuccess(answer, "statuses batch read");
         }
+        JsonNode errors = Requests.body(answer).path("errors");
+        if (errors.size() > 0) {
+            // A 207: some inputs were not read. They cannot be told apart from mailable contacts, so the page is
+            // asked again rather than compared with holes.
+            throw new PageFailed(new VendorAnswer(503, answer.headers(), null, "partial batch read", answer.millis()),
+                    "statuses batch read answered " + answer.status() + " with " + errors.size() + " error(s)");
+        }
         List<Suppressed> contacts = new ArrayList<>();
         for (JsonNode result : Requests.body(answer).path("results")) {
             for (JsonNode status : result.path("statuses")) {
@@ -100,7 +107,7 @@ public class HubSpotPuller implements SuppressionPuller {
                         && "UNSUBSCRIBED".equals(status.path("status").asText())) {
                     String email = result.path("subscriberIdString").asText();
                     contacts.add(new Suppressed(email, idByEmail.get(email.strip().toLowerCase(java.util.Locale.ROOT)),
-                            ConsentState.UNSUBSCRIBED, null, Json.instant(Json.text(status, "timestamp"))));
+                            ConsentState.UNSUBSCRIBED, null, SuppressionPuller.time(Json.text(status, "timestamp"))));
                 }
             }
         }

@@ -76,9 +76,13 @@ public class KlaviyoPuller implements SuppressionPuller {
             String why = suppression == null ? REASONS.get(reason) : suppression.path("reason").asText();
             ConsentState state = "UNSUBSCRIBE".equals(why) ? ConsentState.UNSUBSCRIBED : ConsentState.SUPPRESSED;
             contacts.add(new Suppressed(email, Json.text(profile, "id"), state, why.toLowerCase(Locale.ROOT),
-                    suppression == null ? null : Json.instant(Json.text(suppression, "timestamp"))));
+                    suppression == null ? null : SuppressionPuller.time(Json.text(suppression, "timestamp"))));
         }
         String next = Json.text(body.path("links"), "next");
+        if (next != null && !next.startsWith(config.url("/"))) {
+            // The API key travels with every page: only ever to the configured Klaviyo host.
+            throw new PageFailed(answer, "links.next leads away from " + config.url("/") + ": not followed");
+        }
         String nextCursor = next != null ? reason + "|" + next
                 : reason + 1 < REASONS.size() ? (reason + 1) + "|" : null;
         return new Page(contacts, nextCursor, body.path("data").size());

@@ -32,8 +32,9 @@ import io.handoff.hub.support.Json;
 public class RoutePuller implements SuppressionPuller {
 
     public static final String ENDPOINT_PREFIX = "direct:puller-";
-    static final String DELIVERABILITY_TEXT = "hard_bounce, invalid_email, invalid, spam_complaint";
-    static final Set<String> DELIVERABILITY = Set.of("hard_bounce", "invalid_email", "invalid", "spam_complaint");
+    static final String DELIVERABILITY_TEXT = "hard_bounce, invalid_email, invalid, spam_complaint, spam_report";
+    static final Set<String> DELIVERABILITY = Set.of("hard_bounce", "invalid_email", "invalid", "spam_complaint",
+            "spam_report");
 
     private final SystemConfig config;
     private final String endpoint;
@@ -78,7 +79,7 @@ public class RoutePuller implements SuppressionPuller {
             contacts.add(new Suppressed(email, text(item, pointer(done[0], "hubIdPointer")),
                     reason != null && DELIVERABILITY.contains(reason) ? ConsentState.SUPPRESSED
                             : ConsentState.UNSUBSCRIBED,
-                    reason, time == null ? null : Json.instant(time)));
+                    reason, SuppressionPuller.time(time)));
         }
         String next = text(body, pointer(done[0], "hubNextPointer"));
         return new Page(contacts, next, items.size());

@@ -71,7 +71,7 @@ public class ShopifyPuller implements SuppressionPuller {
                 contacts.add(new Suppressed(email, Json.text(edge.path("node"), "id"),
                         "INVALID".equals(state) ? ConsentState.SUPPRESSED : ConsentState.UNSUBSCRIBED,
                         "INVALID".equals(state) ? "invalid" : null,
-                        Json.instant(Json.text(address, "marketingUpdatedAt"))));
+                        SuppressionPuller.time(Json.text(address, "marketingUpdatedAt"))));
             }
         }
         JsonNode info = customers.path("pageInfo");
