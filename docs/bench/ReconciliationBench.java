@@ -54,6 +54,8 @@ public class ReconciliationBench {
         contacts = Integer.parseInt(opt.get("--contacts"));
         List<String> systems = List.of(opt.get("--systems").split(","));
 
+        // Without TCP_NODELAY the JDK server answers small pages 40 ms late (Nagle and delayed ACKs).
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         HttpServer stub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         stub.setExecutor(Executors.newFixedThreadPool(8));
         stub.createContext("/salesforce/", ReconciliationBench::salesforce);

@@ -56,18 +56,10 @@ CREATE TABLE reconciliation_system (
     CONSTRAINT reconciliation_system_pk PRIMARY KEY (run_id, system)
 );
 
--- What a system lists as suppressed/opted out, staged while its pages arrive and deleted once compared: the comparison
--- runs in the database, so a list of millions never sits in the JVM heap. email is normalised (trimmed, lower-cased).
-CREATE TABLE reconciliation_staged (
-    run_id        VARCHAR(36)  NOT NULL,
-    system        VARCHAR(63)  NOT NULL,
-    email         VARCHAR(320) NOT NULL,
-    system_id     VARCHAR(255),
-    state         VARCHAR(16)  NOT NULL,
-    reason        VARCHAR(32),
-    suppressed_at TIMESTAMP WITH TIME ZONE,
-    CONSTRAINT reconciliation_staged_pk PRIMARY KEY (run_id, system, email)
-);
+-- What a system lists as suppressed/opted out is staged, while its pages arrive, in a table of the run's own
+-- (reconciliation_stage_<hash of run and system>: email primary key, system_id, state, reason, suppressed_at), created
+-- by the hub and dropped once compared: the comparison runs in the database, so a list of millions never sits in the
+-- JVM heap, and dropping the table is immediate where deleting a million rows is not.
 
 -- One contact in drift, with the repair planned for it.
 -- category: would-mail (the ledger holds an opt-out the system does not: it would mail them), ledger-subscribed (the

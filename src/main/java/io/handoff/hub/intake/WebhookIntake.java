@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.inject.Named;
 
 import org.apache.camel.Exchange;
@@ -50,11 +51,14 @@ public class WebhookIntake {
     private final CanonicalWebhookMapper canonicalMapper;
     private final long maxBodyBytes;
     private final Clock clock;
+    private final Event<ShopifyDelivery.Accepted> accepted;
 
     public WebhookIntake(WebhookSystems systems, ShopifyEventMapper shopifyMapper,
             CanonicalWebhookMapper canonicalMapper,
             // Largest webhook body accepted, in bytes; larger deliveries get 413.
-            @ConfigProperty(name = "hub.intake.max-body-bytes", defaultValue = "1048576") long maxBodyBytes) {
+            @ConfigProperty(name = "hub.intake.max-body-bytes", defaultValue = "1048576") long maxBodyBytes,
+            Event<ShopifyDelivery.Accepted> accepted) {
+        this.accepted = accepted;
         this.systems = systems;
         this.shopifyMapper = shopifyMapper;
         this.canonicalMapper = canonicalMapper;
@@ -95,6 +99,8 @@ public class WebhookIntake {
         checkDeliveryId(delivery.webhookId());
         Instant receivedAt = receivedAt(exchange);
         Optional<CanonicalEvent> event = shopifyMapper.map(delivery, body, receivedAt);
+        // Observers: the sandbox's simulated shop learns what the real shop would hold.
+        event.ifPresent(e -> accepted.fire(new ShopifyDelivery.Accepted(e)));
         exchange.setProperty(IntakeExchange.DELIVERY_KEY, system + ":" + delivery.webhookId());
         in.setBody(event.orElse(null));
     }

@@ -189,13 +189,18 @@ public class Reconciler {
     private void reconcile(String runId, String system) {
         long started = System.nanoTime();
         Fetcher fetcher = new Fetcher(pullers().get(system), client(system), prefetch);
-        Future<?> fetching = workers.submit(fetcher);
+        Future<?> fetching = null;
         try {
+            store.createStage(runId, system);
+            fetching = workers.submit(fetcher);
             long pulled = 0;
             int count = 0;
+            long staging = 0;
             while (true) {
                 Fetched fetched = fetcher.next();
+                long stageStarted = System.nanoTime();
                 store.stage(runId, system, fetched.page().contacts(), fetched.page().next(), fetched.retries());
+                staging += System.nanoTime() - stageStarted;
                 pulled += fetched.page().contacts().size();
                 count++;
                 if (fetched.page().next() == null) {
@@ -203,10 +208,11 @@ public class Reconciler {
                 }
             }
             long compare = System.nanoTime();
-            store.compare(runId, system, purpose, skewSeconds);
+            String steps = store.compare(runId, system, purpose, skewSeconds);
             store.systemFinished(runId, system, ReconciliationStore.COMPLETED, null);
-            LOG.infof("reconciliation %s: %s listed %d suppressed in %d pages (%d ms), compared in %d ms", runId,
-                    system, pulled, count, (compare - started) / 1_000_000, (System.nanoTime() - compare) / 1_000_000);
+            LOG.infof("reconciliation %s: %s listed %d suppressed in %d pages (%d ms, of which staging %d ms),"
+                    + " compared in %d ms (%s)", runId, system, pulled, count, (compare - started) / 1_000_000,
+                    staging / 1_000_000, (System.nanoTime() - compare) / 1_000_000, steps);
         } catch (Throwable e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
@@ -221,7 +227,9 @@ public class Reconciler {
             store.systemFinished(runId, system, ReconciliationStore.FAILED, why);
         } finally {
             fetcher.cancel();
-            fetching.cancel(true);
+            if (fetching != null) {
+                fetching.cancel(true);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.handoff.hub.reconciliation;
 
+import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -7,6 +8,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import javax.sql.DataSource;
 
@@ -25,7 +31,8 @@ import io.handoff.hub.support.Pii;
 /**
  * The reconciliation tables: runs and their systems, the staged vendor lists, and the drift found. The comparison
  * with the ledger is SQL over the staged list ({@link #compare}), so a system with millions of contacts is compared
- * inside the database, never held in the heap; the staged rows are deleted once compared.
+ * inside the database, never held in the heap; each system's list is staged in a table of its own for the run
+ * ({@link #stagingTable}), dropped once compared.
  */
 @ApplicationScoped
 public class ReconciliationStore {
@@ -49,8 +56,18 @@ public class ReconciliationStore {
     public static final String SENT = "sent";
     public static final String SKIPPED = "skipped";
 
+    /** Column types of a staged row, given so the driver is not asked for them on every null. */
+    private static final int[] STAGE_TYPES = { Types.VARCHAR, Types.VARCHAR, Types.VARCHAR, Types.VARCHAR,
+        Types.TIMESTAMP_WITH_TIMEZONE };
+
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transactions;
+    /** The comparison's statements of one system run side by side on these (the database does the work). */
+    private final ExecutorService comparing = Executors.newFixedThreadPool(3, r -> {
+        Thread t = new Thread(r, "reconciliation-compare");
+        t.setDaemon(true);
+        return t;
+    });
     private final Clock clock = Clock.systemUTC();
 
     public ReconciliationStore(@Named("hubDataSource") DataSource dataSource) {
@@ -95,13 +112,21 @@ public class ReconciliationStore {
         for (Suppressed c : contacts) {
             String email = Pii.normaliseEmail(c.email());
             if (email != null && email.length() <= 320) {
-                rows.add(new Object[] { runId, system, email, truncate(c.systemId(), 255), c.state().wireName(),
+                rows.add(new Object[] { email, truncate(c.systemId(), 255), c.state().wireName(),
                         truncate(c.reason(), 32), Sql.timestamp(c.at()) });
             }
         }
         if (!rows.isEmpty()) {
-            jdbc.batchUpdate("INSERT INTO reconciliation_staged (run_id, system, email, system_id, state, reason,"
-                    + " suppressed_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows);
+            String insert = "INSERT INTO " + stagingTable(runId, system) + " (email, system_id, state, reason,"
+                    + " suppressed_at) VALUES (?, ?, ?, ?, ?)";
+            try {
+                // Plain inserts in one transaction are the fast path; a page that repeats a contact (Klaviyo lists a
+                // profile once per suppression reason) is staged again skipping the repeats.
+                transactions.executeWithoutResult(tx -> jdbc.batchUpdate(insert, rows, STAGE_TYPES));
+            } catch (org.springframework.dao.DuplicateKeyException repeated) {
+                transactions.executeWithoutResult(tx -> jdbc.batchUpdate(insert + " ON CONFLICT DO NOTHING", rows,
+                        STAGE_TYPES));
+            }
         }
         jdbc.update("UPDATE reconciliation_system SET pages = pages + 1, page_retries = page_retries + ?,"
                 + " pulled = pulled + ?, next_cursor = ? WHERE run_id = ? AND system = ?", retries, contacts.size(),
@@ -116,78 +141,104 @@ public class ReconciliationStore {
      * @param skewSeconds the ledger's clock-skew window: a vendor suppression at most this much older than the
      *        ledger's subscription still counts as the newer fact (the ledger's own tie rule)
      */
-    public void compare(String runId, String system, String purpose, long skewSeconds) {
+    public String compare(String runId, String system, String purpose, long skewSeconds) {
+        String stage = stagingTable(runId, system);
         jdbc.update("UPDATE reconciliation_system SET pulled_at = ? WHERE run_id = ? AND system = ?",
                 Sql.timestamp(clock.instant()), runId, system);
-        // The ledger holds an opt-out the system does not list: the system would mail them. A delivery already on its
-        // way to the system is not drift to repair, only to report.
-        jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
-                + " ledger_state, ledger_time, action, action_reason, action_status)"
-                + " SELECT ?, ?, c.email, ?, c.hub_id,"
-                + " (SELECT MIN(x.system_id) FROM customer_system_id x WHERE x.hub_id = c.hub_id AND x.system = ?),"
-                + " cs.state, cs.event_time,"
-                + " CASE WHEN EXISTS (" + openDelivery() + ") THEN ? ELSE ? END,"
-                + " CASE WHEN EXISTS (" + openDelivery() + ") THEN ? ELSE ? END, ?"
-                + " FROM consent_state cs JOIN customer c ON c.hub_id = cs.hub_id"
-                + " WHERE cs.channel = 'email' AND cs.purpose = ? AND cs.state IN ('unsubscribed', 'suppressed')"
-                + " AND c.merged_into IS NULL AND c.email IS NOT NULL"
-                + " AND NOT EXISTS (SELECT 1 FROM reconciliation_staged s WHERE s.run_id = ? AND s.system = ?"
-                + " AND s.email = c.email)",
-                runId, system, WOULD_MAIL, system, system, purpose, NONE, SEND_LEDGER_STATE, system, purpose,
-                "in-flight: a delivery of the ledger's state to this system is on its way",
-                "the ledger holds an opt-out; the system would mail them", PLANNED, purpose, runId, system);
-        // The system suppresses a customer the ledger holds as subscribed: learn it if it is the newer fact (or its
-        // time is unknown: never mail someone who may have opted out); else the system missed a newer opt-in, which
-        // is sent to it, unless it suppresses for a deliverability reason no subscribe call lifts.
-        String newer = "(s.suppressed_at IS NULL OR s.suppressed_at >= cs.event_time - INTERVAL '"
-                + Math.max(0, skewSeconds) + "' SECOND)";
-        String deliverability = "s.reason IN ('hard_bounce', 'invalid_email', 'invalid', 'spam_complaint',"
-                + " 'spam_report')";
-        jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
-                + " ledger_state, ledger_time, system_state, system_reason, system_time, action, action_reason,"
-                + " action_status)"
-                + " SELECT s.run_id, s.system, s.email, ?, cs.hub_id, s.system_id, cs.state, cs.event_time, s.state,"
-                + " s.reason, s.suppressed_at,"
-                + " CASE WHEN " + newer + " THEN ? WHEN " + deliverability + " THEN ? ELSE ? END,"
-                + " CASE WHEN " + newer + " THEN ? WHEN " + deliverability + " THEN ? ELSE ? END, ?"
-                + " FROM reconciliation_staged s JOIN customer c ON c.email = s.email"
-                + " JOIN consent_state cs ON cs.hub_id = COALESCE(c.merged_into, c.hub_id) AND cs.channel = 'email'"
-                + " AND cs.purpose = ?"
-                + " WHERE s.run_id = ? AND s.system = ? AND cs.state = 'subscribed'",
-                LEDGER_SUBSCRIBED, LEARN, NONE, SEND_LEDGER_STATE,
-                "the system's suppression is newer than the ledger's subscription (or undated): the ledger learns it",
-                "suppressed for a deliverability reason before the ledger's subscription; no subscribe call lifts it",
-                "the ledger's subscription is newer: the system missed it", PLANNED, purpose, runId, system);
-        // Suppressed there, and the hub knows the customer but holds no decision for this purpose: learn it.
-        jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
-                + " system_state, system_reason, system_time, action, action_reason, action_status)"
-                + " SELECT s.run_id, s.system, s.email, ?, COALESCE(c.merged_into, c.hub_id), s.system_id, s.state,"
-                + " s.reason, s.suppressed_at, ?, ?, ?"
-                + " FROM reconciliation_staged s JOIN customer c ON c.email = s.email"
-                + " WHERE s.run_id = ? AND s.system = ? AND NOT EXISTS (SELECT 1 FROM consent_state cs"
-                + " WHERE cs.hub_id = COALESCE(c.merged_into, c.hub_id) AND cs.channel = 'email' AND cs.purpose = ?)",
-                LEDGER_UNDECIDED, LEARN, "the ledger holds no decision for this customer: it learns the system's", PLANNED,
-                runId, system, purpose);
-        jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, system_id, system_state,"
-                + " system_reason, system_time, action, action_reason, action_status)"
-                + " SELECT s.run_id, s.system, s.email, ?, s.system_id, s.state, s.reason, s.suppressed_at, ?, ?, ?"
-                + " FROM reconciliation_staged s WHERE s.run_id = ? AND s.system = ?"
-                + " AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.email = s.email)",
-                UNKNOWN, NONE, "unknown to the hub: reported only", PLANNED, runId, system);
-        Long ledgerOptedOut = jdbc.queryForObject("SELECT COUNT(*) FROM consent_state cs JOIN customer c"
-                + " ON c.hub_id = cs.hub_id WHERE cs.channel = 'email' AND cs.purpose = ?"
-                + " AND cs.state IN ('unsubscribed', 'suppressed') AND c.merged_into IS NULL AND c.email IS NOT NULL",
-                Long.class, purpose);
-        Long systemSuppressed = jdbc.queryForObject("SELECT COUNT(*) FROM reconciliation_staged WHERE run_id = ?"
-                + " AND system = ?", Long.class, runId, system);
+        long[] ledgerOptedOut = new long[1];
+        // The categories are disjoint sets of contacts: their statements run side by side.
+        String steps = inParallel(Map.of("would-mail", () -> {
+            // The ledger holds an opt-out the system does not list: the system would mail them. A delivery already on its
+            // way to the system is not drift to repair, only to report.
+            jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
+                    + " ledger_state, ledger_time, action, action_reason, action_status)"
+                    + " SELECT ?, ?, c.email, ?, c.hub_id,"
+                    + " (SELECT MIN(x.system_id) FROM customer_system_id x WHERE x.hub_id = c.hub_id AND x.system = ?),"
+                    + " cs.state, cs.event_time,"
+                    + " CASE WHEN EXISTS (" + openDelivery() + ") THEN ? ELSE ? END,"
+                    + " CASE WHEN EXISTS (" + openDelivery() + ") THEN ? ELSE ? END, ?"
+                    + " FROM consent_state cs JOIN customer c ON c.hub_id = cs.hub_id"
+                    + " WHERE cs.channel = 'email' AND cs.purpose = ? AND cs.state IN ('unsubscribed', 'suppressed')"
+                    + " AND c.merged_into IS NULL AND c.email IS NOT NULL"
+                    + " AND NOT EXISTS (SELECT 1 FROM " + stage + " s WHERE s.email = c.email)",
+                    runId, system, WOULD_MAIL, system, system, purpose, NONE, SEND_LEDGER_STATE, system, purpose,
+                    "in-flight: a delivery of the ledger's state to this system is on its way",
+                    "the ledger holds an opt-out; the system would mail them", PLANNED, purpose);
+        }, "ledger-subscribed", () -> {
+            // The system suppresses a customer the ledger holds as subscribed: learn it if it is the newer fact (or its
+            // time is unknown: never mail someone who may have opted out); else the system missed a newer opt-in, which
+            // is sent to it, unless it suppresses for a deliverability reason no subscribe call lifts.
+            String newer = "(s.suppressed_at IS NULL OR s.suppressed_at >= cs.event_time - INTERVAL '"
+                    + Math.max(0, skewSeconds) + "' SECOND)";
+            String deliverability = "s.reason IN ('hard_bounce', 'invalid_email', 'invalid', 'spam_complaint',"
+                    + " 'spam_report')";
+            jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
+                    + " ledger_state, ledger_time, system_state, system_reason, system_time, action, action_reason,"
+                    + " action_status)"
+                    + " SELECT ?, ?, s.email, ?, cs.hub_id, s.system_id, cs.state, cs.event_time, s.state,"
+                    + " s.reason, s.suppressed_at,"
+                    + " CASE WHEN " + newer + " THEN ? WHEN " + deliverability + " THEN ? ELSE ? END,"
+                    + " CASE WHEN " + newer + " THEN ? WHEN " + deliverability + " THEN ? ELSE ? END, ?"
+                    + " FROM " + stage + " s JOIN customer c ON c.email = s.email"
+                    + " JOIN consent_state cs ON cs.hub_id = COALESCE(c.merged_into, c.hub_id) AND cs.channel = 'email'"
+                    + " AND cs.purpose = ?"
+                    + " WHERE cs.state = 'subscribed'",
+                    runId, system, LEDGER_SUBSCRIBED, LEARN, NONE, SEND_LEDGER_STATE,
+                    "the system's suppression is newer than the ledger's subscription (or undated): the ledger learns it",
+                    "suppressed for a deliverability reason before the ledger's subscription; no subscribe call lifts it",
+                    "the ledger's subscription is newer: the system missed it", PLANNED, purpose);
+        }, "ledger-undecided", () -> {
+            // Suppressed there, and the hub knows the customer but holds no decision for this purpose: learn it.
+            jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, hub_id, system_id,"
+                    + " system_state, system_reason, system_time, action, action_reason, action_status)"
+                    + " SELECT ?, ?, s.email, ?, COALESCE(c.merged_into, c.hub_id), s.system_id, s.state,"
+                    + " s.reason, s.suppressed_at, ?, ?, ?"
+                    + " FROM " + stage + " s JOIN customer c ON c.email = s.email"
+                    + " WHERE NOT EXISTS (SELECT 1 FROM consent_state cs"
+                    + " WHERE cs.hub_id = COALESCE(c.merged_into, c.hub_id) AND cs.channel = 'email' AND cs.purpose = ?)",
+                    runId, system, LEDGER_UNDECIDED, LEARN,
+                    "the ledger holds no decision for this customer: it learns the system's", PLANNED, purpose);
+        }, "unknown", () -> {
+            jdbc.update("INSERT INTO reconciliation_drift (run_id, system, email, category, system_id, system_state,"
+                    + " system_reason, system_time, action, action_reason, action_status)"
+                    + " SELECT ?, ?, s.email, ?, s.system_id, s.state, s.reason, s.suppressed_at, ?, ?, ?"
+                    + " FROM " + stage + " s WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.email = s.email)",
+                    runId, system, UNKNOWN, NONE, "unknown to the hub: reported only", PLANNED);
+        }, "ledger totals", () -> {
+            ledgerOptedOut[0] = jdbc.queryForObject("SELECT COUNT(*) FROM consent_state cs JOIN customer c"
+                    + " ON c.hub_id = cs.hub_id WHERE cs.channel = 'email' AND cs.purpose = ?"
+                    + " AND cs.state IN ('unsubscribed', 'suppressed') AND c.merged_into IS NULL AND c.email IS NOT NULL",
+                    Long.class, purpose);
+        }));
+        Long systemSuppressed = jdbc.queryForObject("SELECT COUNT(*) FROM " + stage, Long.class);
         Map<String, Long> counts = categoryCounts(runId, system);
         long wouldMail = counts.get(WOULD_MAIL);
         jdbc.update("UPDATE reconciliation_system SET ledger_opted_out = ?, system_suppressed = ?, in_agreement = ?,"
                 + " would_mail = ?, ledger_subscribed = ?, ledger_undecided = ?, unknown_to_hub = ?"
-                + " WHERE run_id = ? AND system = ?", ledgerOptedOut, systemSuppressed, ledgerOptedOut - wouldMail,
-                wouldMail, counts.get(LEDGER_SUBSCRIBED), counts.get(LEDGER_UNDECIDED), counts.get(UNKNOWN), runId,
-                system);
+                + " WHERE run_id = ? AND system = ?", ledgerOptedOut[0], systemSuppressed,
+                ledgerOptedOut[0] - wouldMail, wouldMail, counts.get(LEDGER_SUBSCRIBED), counts.get(LEDGER_UNDECIDED),
+                counts.get(UNKNOWN), runId, system);
         deleteStaged(runId, system);
+        return steps;
+    }
+
+    /** Runs the statements on the comparison threads; returns how long each took. */
+    private String inParallel(Map<String, Runnable> statements) {
+        Map<String, CompletableFuture<Long>> running = new TreeMap<>();
+        statements.forEach((name, statement) -> running.put(name, CompletableFuture.supplyAsync(() -> {
+            long started = System.nanoTime();
+            statement.run();
+            return (System.nanoTime() - started) / 1_000_000;
+        }, comparing)));
+        StringBuilder took = new StringBuilder();
+        running.forEach((name, done) -> {
+            try {
+                took.append(took.length() == 0 ? "" : ", ").append(name).append(' ').append(done.join()).append(" ms");
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException cause ? cause : e;
+            }
+        });
+        return took.toString();
     }
 
     private static String openDelivery() {
@@ -195,8 +246,22 @@ public class ReconciliationStore {
                 + " AND d.purpose = ? AND d.status IN ('pending', 'sending')";
     }
 
+    /**
+     * The table one system's list is staged in during one run: a table of its own, so that a million rows are dropped
+     * at once when compared (deleting them row by row took longer than comparing them).
+     */
+    static String stagingTable(String runId, String system) {
+        return "reconciliation_stage_" + Pii.sha256Hex(runId + "/" + system).substring(0, 20);
+    }
+
+    public void createStage(String runId, String system) {
+        jdbc.execute("CREATE TABLE " + stagingTable(runId, system) + " (email VARCHAR(320) NOT NULL,"
+                + " system_id VARCHAR(255), state VARCHAR(16) NOT NULL, reason VARCHAR(32),"
+                + " suppressed_at TIMESTAMP WITH TIME ZONE, PRIMARY KEY (email))");
+    }
+
     public void deleteStaged(String runId, String system) {
-        jdbc.update("DELETE FROM reconciliation_staged WHERE run_id = ? AND system = ?", runId, system);
+        jdbc.execute("DROP TABLE IF EXISTS " + stagingTable(runId, system));
     }
 
     public Map<String, Long> categoryCounts(String runId, String system) {
@@ -302,7 +367,8 @@ public class ReconciliationStore {
             jdbc.update("UPDATE reconciliation_system SET status = ?, error = ?, finished_at = ? WHERE run_id = ?"
                     + " AND status = ?", FAILED, why, Sql.timestamp(clock.instant()), run, RUNNING);
             runFinished(run);
-            jdbc.update("DELETE FROM reconciliation_staged WHERE run_id = ?", run);
+            jdbc.query("SELECT system FROM reconciliation_system WHERE run_id = ?", (rs, i) -> rs.getString(1), run)
+                    .forEach(system -> deleteStaged(run, system));
             jdbc.update("DELETE FROM reconciliation_lock WHERE run_id = ?", run);
         }
         return runs.size();

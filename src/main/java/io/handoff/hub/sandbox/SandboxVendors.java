@@ -206,4 +206,17 @@ public class SandboxVendors {
         }
         ctx.response().setStatusCode(answer.status()).end(answer.body());
     }
+
+    /** The simulated shop holds what the storefront's own consent webhooks say (only while the sandbox is on). */
+    void storefrontConsent(@Observes io.handoff.hub.intake.shopify.ShopifyDelivery.Accepted accepted) {
+        var event = accepted.event();
+        if (!settings.enabled() || event.type() != io.handoff.hub.event.EventType.CONSENT_CHANGED
+                || !"email".equals(event.data().path("channel").asText())) {
+            return;
+        }
+        var customer = event.data().path("customer");
+        ((ShopifySandbox) apis.get("shopify")).storefrontChange(customer.path("ids").path("shopify").asText(null),
+                customer.path("email").asText(null), event.data().path("state").asText(""),
+                event.data().path("reason").asText(null), event.time());
+    }
 }

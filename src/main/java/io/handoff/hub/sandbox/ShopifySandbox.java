@@ -169,6 +169,27 @@ public class ShopifySandbox implements SandboxApi {
         return Answer.json(200, answer);
     }
 
+    /**
+     * What the storefront itself recorded (a verified Shopify consent webhook the hub received): the simulated shop
+     * holds it too, as the real one would.
+     */
+    public void storefrontChange(String customerId, String email, String state, String reason, Instant at) {
+        if (customerId == null || !customerId.matches("\\d{1,20}")) {
+            return;
+        }
+        if (email != null) {
+            addresses.put(customerId, email);
+        }
+        String marketing = switch (state) {
+            case "subscribed" -> "SUBSCRIBED";
+            case "unsubscribed" -> "UNSUBSCRIBED";
+            case "pending" -> "PENDING";
+            case "suppressed" -> "invalid".equals(reason) ? "INVALID" : "UNSUBSCRIBED";
+            default -> "NOT_SUBSCRIBED";
+        };
+        emailConsent.put(customerId, new Consent(marketing, at));
+    }
+
     @Override
     public void suppress(String email, String reason, Instant at) {
         addresses.put(id(email), email);

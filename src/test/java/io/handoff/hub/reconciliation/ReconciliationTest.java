@@ -99,7 +99,7 @@ class ReconciliationTest {
         jdbc = new JdbcTemplate(dataSource);
         await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject(
                 "SELECT COUNT(*) FROM delivery WHERE status IN ('pending', 'sending')", Integer.class) == 0);
-        for (String table : List.of("reconciliation_drift", "reconciliation_staged", "reconciliation_system",
+        for (String table : List.of("reconciliation_drift", "reconciliation_lock", "reconciliation_system",
                 "reconciliation_run", "delivery_attempt", "delivery", "system_consent", "consent_history",
                 "consent_state", "customer_merge", "customer_system_id", "customer")) {
             jdbc.update("DELETE FROM " + table);
@@ -378,7 +378,10 @@ class ReconciliationTest {
         assertEquals("/services/data/v64.0/query/01gTEST-2", salesforce.path("nextCursor").asText());
         assertTrue(salesforce.path("totals").isMissingNode(), "no comparison from half a list");
         assertEquals("completed", system(report, "loyalty").path("status").asText());
-        assertEquals(0, jdbc.queryForObject("SELECT COUNT(*) FROM reconciliation_staged", Integer.class));
+        assertEquals(0, jdbc.queryForObject("SELECT COUNT(*) FROM information_schema.tables"
+                + " WHERE LOWER(table_name) LIKE 'reconciliation_stage_%'", Integer.class), "staging tables dropped");
+        assertEquals(0, jdbc.queryForObject("SELECT COUNT(*) FROM reconciliation_lock", Integer.class),
+                "both systems unlocked");
     }
 
     @Test

@@ -12,4 +12,8 @@ package io.handoff.hub.intake.shopify;
  */
 public record ShopifyDelivery(String topic, String webhookId, String shopDomain, String apiVersion, String triggeredAt,
         String eventId) {
+
+    /** A verified Shopify delivery's canonical event, fired (CDI) before it is published. */
+    public record Accepted(io.handoff.hub.event.CanonicalEvent event) {
+    }
 }
