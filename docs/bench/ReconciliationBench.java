@@ -7,6 +7,8 @@
 //   java -cp target/quarkus-app/lib/main/com.h2database.h2-2.4.240.jar docs/bench/ReconciliationBench.java \
 //        [--contacts 1000000] [--systems salesforce] [--xmx 512m]
 //   java -cp ... docs/bench/ReconciliationBench.java --contacts 250000 --systems salesforce,loyalty,shopify,klaviyo
+//   java -cp target/quarkus-app/lib/main/org.postgresql.postgresql-42.7.9.jar docs/bench/ReconciliationBench.java \
+//        --db postgresql [--pg jdbc:postgresql://127.0.0.1:5432/] [--pg-user postgres]   (a fresh database per run)
 //
 // Each system lists --contacts contacts; the ledger holds that many customers (shared by all systems). Of the listed:
 // every 20th is unknown to the hub (u<k>), the customer c<k> it replaces is an opt-out the system does not list
@@ -47,7 +49,8 @@ public class ReconciliationBench {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = new HashMap<>(Map.of("--contacts", "1000000", "--systems", "salesforce",
-                "--xmx", "512m", "--jar", "target/quarkus-app/quarkus-run.jar"));
+                "--xmx", "512m", "--jar", "target/quarkus-app/quarkus-run.jar", "--db", "h2",
+                "--pg", "jdbc:postgresql://127.0.0.1:5432/", "--pg-user", "postgres"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             opt.put(args[i], args[i + 1]);
         }
@@ -66,12 +69,27 @@ public class ReconciliationBench {
         String stubUrl = "http://127.0.0.1:" + stub.getAddress().getPort();
 
         Path data = Files.createTempDirectory("handoff-recon-bench");
-        String db = "jdbc:h2:file:" + data.resolve("h2/handoff") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;"
-                + "DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE";
+        boolean postgres = "postgresql".equals(opt.get("--db"));
+        String user = postgres ? opt.get("--pg-user") : "sa";
+        String db;
+        if (postgres) {
+            String name = "handoff_bench_" + Long.toHexString(System.nanoTime());
+            try (Connection admin = DriverManager.getConnection(opt.get("--pg") + "postgres", user, "");
+                    Statement s = admin.createStatement()) {
+                s.execute("CREATE DATABASE " + name);
+            }
+            db = opt.get("--pg") + name;
+        } else {
+            db = "jdbc:h2:file:" + data.resolve("h2/handoff") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;"
+                    + "DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE";
+        }
         int http = freePort();
         int management = freePort();
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx" + opt.get("--xmx"), "-Dhub.data-dir=" + data, "-Dquarkus.datasource.h2.jdbc.url=" + db,
+                .toString(), "-Xmx" + opt.get("--xmx"), "-Dhub.data-dir=" + data,
+                postgres ? "-Dhub.db.kind=postgresql" : "-Dhub.db.kind=h2",
+                "-Dquarkus.datasource." + (postgres ? "postgresql" : "h2") + ".jdbc.url=" + db,
+                "-Dquarkus.datasource.postgresql.username=" + user, "-Dquarkus.datasource.postgresql.password=",
                 "-Dquarkus.http.port=" + http, "-Dquarkus.management.port=" + management,
                 "-Dhub.kafka.embedded.port=" + freePort(), "-Dhub.kafka.embedded.controller-port=" + freePort(),
                 "-Dhub.sandbox.enabled=false", "-Dhub.admin.token=bench", "-Dquarkus.log.level=WARN",
@@ -94,15 +112,20 @@ public class ReconciliationBench {
             System.out.printf("hub ready in %d ms (log: %s)%n", (System.nanoTime() - t0) / 1_000_000,
                     data.resolve("hub.log"));
             long seeded = System.nanoTime();
-            try (Connection sql = DriverManager.getConnection(db, "sa", ""); Statement s = sql.createStatement()) {
-                s.execute("INSERT INTO customer (hub_id, email, created_at) SELECT CONCAT('bench-', \"X\"),"
-                        + " CONCAT('c', \"X\", '@bench.example'), CURRENT_TIMESTAMP FROM SYSTEM_RANGE(0, " + (contacts - 1)
-                        + ")");
+            // The ledger's rows, generated in the database: H2's SYSTEM_RANGE, PostgreSQL's generate_series.
+            String range = postgres ? "generate_series(0, " + (contacts - 1) + ") AS r(x)"
+                    : "SYSTEM_RANGE(0, " + (contacts - 1) + ") AS r(x)";
+            try (Connection sql = DriverManager.getConnection(db, user, ""); Statement s = sql.createStatement()) {
+                s.execute("INSERT INTO customer (hub_id, email, created_at) SELECT CONCAT('bench-', x),"
+                        + " CONCAT('c', x, '@bench.example'), CURRENT_TIMESTAMP FROM " + range);
                 s.execute("INSERT INTO consent_state (hub_id, channel, purpose, state, reason, source_system,"
-                        + " event_source, event_id, event_time, updated_at, version) SELECT CONCAT('bench-', \"X\"), 'email',"
-                        + " 'marketing', CASE WHEN MOD(\"X\", 20) = 19 THEN 'subscribed' ELSE 'unsubscribed' END, NULL,"
-                        + " 'bench', '/systems/bench', CONCAT('bench-', \"X\"), TIMESTAMP WITH TIME ZONE"
-                        + " '2026-11-01 00:00:00+00', CURRENT_TIMESTAMP, 1 FROM SYSTEM_RANGE(0, " + (contacts - 1) + ")");
+                        + " event_source, event_id, event_time, updated_at, version) SELECT CONCAT('bench-', x), 'email',"
+                        + " 'marketing', CASE WHEN MOD(x, 20) = 19 THEN 'subscribed' ELSE 'unsubscribed' END, NULL,"
+                        + " 'bench', '/systems/bench', CONCAT('bench-', x), TIMESTAMP WITH TIME ZONE"
+                        + " '2026-11-01 00:00:00+00', CURRENT_TIMESTAMP, 1 FROM " + range);
+                if (postgres) {
+                    s.execute("ANALYZE");
+                }
             }
             System.out.printf("ledger seeded with %,d customers in %d ms%n", contacts,
                     (System.nanoTime() - seeded) / 1_000_000);
