@@ -169,8 +169,11 @@ public class PropagationLanes {
         running.forEach(w -> w.stop(Duration.ofMillis(settings.shutdownGraceMs())));
     }
 
-    /** Documented limits: Klaviyo's consent endpoints 75/s burst, 750/min steady (revision 2026-07-15). */
-    static int defaultPerSecond(String system) {
+    /**
+     * Documented limits: Klaviyo's consent endpoints and its GET /api/profiles (reconciliation) each allow 75/s
+     * burst, 750/min steady (revision 2026-07-15).
+     */
+    public static int defaultPerSecond(String system) {
         return "klaviyo".equals(system) ? 75 : 0;
     }
 
@@ -179,7 +182,7 @@ public class PropagationLanes {
         return "klaviyo".equals(system) ? Math.max(configured, 100) : configured;
     }
 
-    static int defaultPerMinute(String system) {
+    public static int defaultPerMinute(String system) {
         return "klaviyo".equals(system) ? 750 : 0;
     }
 }

@@ -338,24 +338,14 @@ public class Reconciler {
 
     private VendorClient client(String system) {
         SystemConfig c = lanes.systemConfig(system).orElseThrow();
-        RateLimiter limiter = new RateLimiter(c.intValue("reconcile.rate-limit.per-second", defaultPerSecond(system)),
-                c.intValue("reconcile.rate-limit.per-minute", defaultPerMinute(system)));
+        RateLimiter limiter = new RateLimiter(c.intValue("reconcile.rate-limit.per-second", PropagationLanes.defaultPerSecond(system)),
+                c.intValue("reconcile.rate-limit.per-minute", PropagationLanes.defaultPerMinute(system)));
         String http = "http://" + system + "-reconcile?throwExceptionOnFailure=false&connectTimeout="
                 + laneSettings.connectTimeoutMs() + "&responseTimeout="
                 + c.intValue("reconcile.response-timeout-ms", 60_000) + "&connectionRequestTimeout="
                 + laneSettings.connectTimeoutMs();
         return new VendorClient(template, http, limiter);
     }
-
-    /** Klaviyo's documented limits of GET /api/profiles: 75/s burst, 750/min steady. */
-    static int defaultPerSecond(String system) {
-        return "klaviyo".equals(system) ? 75 : 0;
-    }
-
-    static int defaultPerMinute(String system) {
-        return "klaviyo".equals(system) ? 750 : 0;
-    }
-
 
     private Map<String, SuppressionPuller> pullers() {
         Map<String, SuppressionPuller> found = pullers;

@@ -53,9 +53,7 @@ public class RouteSubscriberAdapter extends OneByOneAdapter {
     }
 
     void prepare(Exchange exchange, Delivery d) {
-        exchange.setProperty("hubBaseUrl", config.baseUrl().endsWith("/")
-                ? config.baseUrl().substring(0, config.baseUrl().length() - 1)
-                : config.baseUrl());
+        exchange.setProperty("hubBaseUrl", config.url(""));
         exchange.setProperty("hubEmail", escape(d.email()));
         exchange.setProperty("hubSystemId", escape(d.systemId()));
         // For URL paths: percent-encoded, so an id cannot add query options to the endpoint.

@@ -55,8 +55,7 @@ public class RoutePuller implements SuppressionPuller {
     public Page page(String cursor, VendorClient client) throws PageFailed {
         Exchange[] done = new Exchange[1];
         VendorAnswer answer = client.send(endpoint, exchange -> {
-            String base = config.baseUrl();
-            exchange.setProperty("hubBaseUrl", base.endsWith("/") ? base.substring(0, base.length() - 1) : base);
+            exchange.setProperty("hubBaseUrl", config.url(""));
             exchange.setProperty("hubCredential", credential);
             exchange.setProperty("hubCursor", cursor == null ? "" : URLEncoder.encode(cursor, StandardCharsets.UTF_8));
         }, result -> done[0] = result);
