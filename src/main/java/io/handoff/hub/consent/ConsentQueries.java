@@ -139,7 +139,7 @@ public class ConsentQueries {
         JsonAnswers.answer(exchange, 200, body);
     }
 
-    static String email(String raw) {
+    public static String email(String raw) {
         String email = Pii.normaliseEmail(raw);
         if (email == null || email.length() > 320 || !EMAIL.matcher(email).matches()) {
             throw new ClientErrorException(400, "invalid_email", "email is missing or not an email address");

@@ -38,16 +38,28 @@ public class Deliveries {
     public static final String FAILED = "failed";
 
     static final String COLUMNS = "id, change_id, system, kind, hub_id, channel, purpose, state, reason, email,"
-            + " system_id, origin_system, event_time, received_at, attempts";
+            + " system_id, origin_system, event_time, received_at, attempts, payload";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transactions;
     private final Clock clock = Clock.systemUTC();
     private final String replica = UUID.randomUUID().toString().substring(0, 8);
 
-    public Deliveries(@Named("hubDataSource") DataSource dataSource) {
+    private final jakarta.enterprise.event.Event<AddressConfirmed> addressConfirmed;
+
+    public Deliveries(@Named("hubDataSource") DataSource dataSource,
+            jakarta.enterprise.event.Event<AddressConfirmed> addressConfirmed) {
         this.jdbc = new JdbcTemplate(dataSource);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        this.addressConfirmed = addressConfirmed;
+    }
+
+    /**
+     * A system confirmed an address delivery. Observed synchronously inside the transaction that records the receipt,
+     * so what the observer writes (the CRM master's confirmation, the downstream deliveries) commits with it or not
+     * at all (then the delivery is sent again when its claim expires).
+     */
+    public record AddressConfirmed(Delivery delivery, Instant at) {
     }
 
     public TransactionTemplate transactions() {
@@ -57,7 +69,15 @@ public class Deliveries {
     /** A delivery to plan: its row before it has an id. */
     public record Planned(String changeId, String system, String kind, String hubId, String channel, String purpose,
             ConsentState state, String reason, String email, String systemId, String originSystem, String originEvent,
-            Instant eventTime, Instant receivedAt, String status, String statusReason) {
+            Instant eventTime, Instant receivedAt, String status, String statusReason, String payload) {
+
+        /** A consent or merge delivery (no payload). */
+        public Planned(String changeId, String system, String kind, String hubId, String channel, String purpose,
+                ConsentState state, String reason, String email, String systemId, String originSystem,
+                String originEvent, Instant eventTime, Instant receivedAt, String status, String statusReason) {
+            this(changeId, system, kind, hubId, channel, purpose, state, reason, email, systemId, originSystem,
+                    originEvent, eventTime, receivedAt, status, statusReason, null);
+        }
     }
 
     /** Inserts the row unless this change was planned for this system before; true if inserted. */
@@ -68,12 +88,20 @@ public class Deliveries {
     private boolean insert(Planned p, Instant now) {
         return jdbc.update("INSERT INTO delivery (change_id, system, kind, hub_id, channel, purpose, state, reason, email,"
                 + " system_id, origin_system, origin_event, event_time, received_at, planned_at, status, status_reason,"
-                + " attempts, next_attempt_at, replays) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0)"
-                + " ON CONFLICT DO NOTHING",
-                p.changeId(), p.system(), p.kind(), p.hubId(), p.channel(), p.purpose(), p.state().wireName(),
+                + " attempts, next_attempt_at, replays, payload)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?) ON CONFLICT DO NOTHING",
+                p.changeId(), p.system(), p.kind(), p.hubId(), p.channel(), p.purpose(),
+                p.state() == null ? null : p.state().wireName(),
                 p.reason(), p.email(), p.systemId(), p.originSystem(), truncate(p.originEvent(), 255),
                 Sql.timestamp(p.eventTime()), Sql.timestamp(p.receivedAt()), Sql.timestamp(now), p.status(),
-                p.statusReason(), PENDING.equals(p.status()) ? Sql.timestamp(now) : null) == 1;
+                p.statusReason(), PENDING.equals(p.status()) ? Sql.timestamp(now) : null,
+                truncate(p.payload(), 4000)) == 1;
+    }
+
+    /** The id of the delivery of a change to a system, if it was planned. */
+    public Optional<Long> idOf(String changeId, String system) {
+        return jdbc.query("SELECT id FROM delivery WHERE change_id = ? AND system = ?", (rs, i) -> rs.getLong(1),
+                changeId, system).stream().findFirst();
     }
 
     /** Inserts the rows that were not planned before; returns the systems of the rows inserted. */
@@ -94,11 +122,17 @@ public class Deliveries {
      * customer's changes in order, so every other waiting change of the key is older.
      */
     public int supersedeOlder(String newer, String hubId, String channel, String purpose, List<String> systems) {
+        return supersedeOlder(Delivery.KIND_CONSENT, newer, hubId, channel, purpose, systems);
+    }
+
+    /** {@link #supersedeOlder(String, String, String, String, List)} for deliveries of {@code kind}. */
+    public int supersedeOlder(String kind, String newer, String hubId, String channel, String purpose,
+            List<String> systems) {
         if (systems.isEmpty()) {
             return 0;
         }
         List<Object> args = new ArrayList<>(List.of(SUPERSEDED, truncate("superseded by change " + newer, 255), hubId,
-                channel, purpose, Delivery.KIND_CONSENT, PENDING, FAILED, newer));
+                channel, purpose, kind, PENDING, FAILED, newer));
         args.addAll(systems);
         return jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL"
                 + " WHERE hub_id = ? AND channel = ? AND purpose = ? AND kind = ? AND status IN (?, ?) AND change_id <> ?"
@@ -184,12 +218,13 @@ public class Deliveries {
     }
 
     /**
-     * A consent delivery waits while an older one for the same customer, channel and purpose is still open (waiting or
-     * being sent) for the system, so a system never receives two changes of one customer out of order.
+     * A consent (or address) delivery waits while an older one of its kind for the same customer, channel and purpose
+     * (address: field) is still open (waiting or being sent) for the system, so a system never receives two changes of
+     * one customer out of order.
      */
     private static final String NOT_BEHIND_ONE_BEING_SENT = " AND NOT EXISTS (SELECT 1 FROM delivery o"
             + " WHERE o.hub_id = d.hub_id AND o.system = d.system AND o.channel = d.channel AND o.purpose = d.purpose"
-            + " AND o.kind = 'consent' AND d.kind = 'consent' AND o.id < d.id"
+            + " AND o.kind = d.kind AND d.kind IN ('consent', 'address') AND o.id < d.id"
             + " AND (o.status = 'pending' OR (o.status = ? AND o.claim_until >= ?)))";
 
     /** The receipt fields of one call. */
@@ -216,6 +251,8 @@ public class Deliveries {
             attempt(d, now, millis, e, "delivered");
             if (Delivery.KIND_CONSENT.equals(d.kind())) {
                 holds(d.system(), d.hubId(), d.channel(), d.purpose(), d.state(), now, "delivery");
+            } else if (d.isAddress()) {
+                addressConfirmed.fire(new AddressConfirmed(d, now));
             }
             return true;
         }));
@@ -323,14 +360,17 @@ public class Deliveries {
                 .findFirst();
     }
 
-    /** A newer consent delivery for the same customer/channel/purpose and system that replaces this one, if any. */
+    /**
+     * A newer consent (or address) delivery for the same customer/channel/purpose (address: field) and system that
+     * replaces this one, if any.
+     */
     public Optional<Long> newerChange(Delivery d) {
-        if (!Delivery.KIND_CONSENT.equals(d.kind())) {
+        if (!Delivery.KIND_CONSENT.equals(d.kind()) && !d.isAddress()) {
             return Optional.empty();
         }
         return jdbc.query("SELECT id FROM delivery WHERE system = ? AND hub_id = ? AND channel = ? AND purpose = ?"
                 + " AND kind = ? AND id > ? AND status <> ? ORDER BY id DESC", (rs, i) -> rs.getLong(1), d.system(),
-                d.hubId(), d.channel(), d.purpose(), Delivery.KIND_CONSENT, d.id(), SUPERSEDED).stream().findFirst();
+                d.hubId(), d.channel(), d.purpose(), d.kind(), d.id(), SUPERSEDED).stream().findFirst();
     }
 
     /** Puts a failed delivery back in its lane's queue, due now, with a fresh set of attempts. */
@@ -354,9 +394,10 @@ public class Deliveries {
     static Delivery row(ResultSet rs, int i) throws SQLException {
         return new Delivery(rs.getLong("id"), rs.getString("change_id"), rs.getString("system"), rs.getString("kind"),
                 rs.getString("hub_id"), rs.getString("channel"), rs.getString("purpose"),
-                ConsentState.valueOf(rs.getString("state").toUpperCase()), rs.getString("reason"),
-                rs.getString("email"), rs.getString("system_id"), rs.getString("origin_system"),
-                Sql.instant(rs, "event_time"), Sql.instant(rs, "received_at"), rs.getInt("attempts"));
+                rs.getString("state") == null ? null : ConsentState.valueOf(rs.getString("state").toUpperCase()),
+                rs.getString("reason"), rs.getString("email"), rs.getString("system_id"), rs.getString("origin_system"),
+                Sql.instant(rs, "event_time"), Sql.instant(rs, "received_at"), rs.getInt("attempts"),
+                rs.getString("payload"));
     }
 
     static String truncate(String value, int max) {

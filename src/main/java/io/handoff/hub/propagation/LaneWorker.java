@@ -171,8 +171,22 @@ final class LaneWorker implements Runnable {
      * {@code concurrency} parts by customer (one customer's deliveries stay in one part, in order) sent in parallel.
      */
     private List<Outcome> deliver(List<Delivery> batch) {
+        List<Delivery> addresses = batch.stream().filter(Delivery::isAddress).toList();
+        if (addresses.isEmpty()) {
+            return deliverParts(batch, adapter::deliver);
+        }
+        List<Outcome> outcomes = new java.util.ArrayList<>(deliverParts(addresses, adapter::deliverAddresses));
+        List<Delivery> rest = batch.stream().filter(d -> !d.isAddress()).toList();
+        if (!rest.isEmpty()) {
+            outcomes.addAll(deliverParts(rest, adapter::deliver));
+        }
+        return outcomes;
+    }
+
+    private List<Outcome> deliverParts(List<Delivery> batch,
+            java.util.function.BiFunction<List<Delivery>, VendorClient, List<Outcome>> send) {
         if (parallel == null || batch.size() == 1) {
-            return adapter.deliver(batch, client);
+            return send.apply(batch, client);
         }
         java.util.Map<Integer, List<Delivery>> parts = new java.util.TreeMap<>();
         for (Delivery d : batch) {
@@ -180,7 +194,7 @@ final class LaneWorker implements Runnable {
         }
         List<java.util.concurrent.Future<List<Outcome>>> running = new java.util.ArrayList<>();
         for (List<Delivery> part : parts.values()) {
-            running.add(parallel.submit(() -> adapter.deliver(part, client)));
+            running.add(parallel.submit(() -> send.apply(part, client)));
         }
         List<Outcome> outcomes = new java.util.ArrayList<>();
         for (var part : running) {
@@ -217,8 +231,8 @@ final class LaneWorker implements Runnable {
                     return lost(d);
                 }
                 metrics.delivered(d, Duration.between(d.receivedAt(), Instant.now()));
-                LOG.debugf("delivery %d (%s %s/%s for %s) confirmed by %s", d.id(), d.state().wireName(), d.channel(),
-                        d.purpose(), d.hubId(), d.system());
+                LOG.debugf("delivery %d (%s %s/%s for %s) confirmed by %s", d.id(), d.state() == null ? d.kind()
+                        : d.state().wireName(), d.channel(), d.purpose(), d.hubId(), d.system());
                 return false;
             }
             case SKIPPED -> {

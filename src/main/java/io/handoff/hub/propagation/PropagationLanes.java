@@ -102,11 +102,14 @@ public class PropagationLanes {
         for (String name : JAVA_ADAPTERS) {
             systemConfig(name).ifPresent(c -> found.put(name, javaAdapter(c)));
         }
+        java.util.Set<String> uris = new java.util.HashSet<>();
+        camel.getRoutes().forEach(r -> uris.add(r.getEndpoint().getEndpointUri().replace("direct://", "direct:")));
         for (Route route : camel.getRoutes()) {
             String uri = route.getEndpoint().getEndpointUri().replace("direct://", "direct:");
             if (uri.startsWith(RouteSubscriberAdapter.ENDPOINT_PREFIX)) {
                 String name = uri.substring(RouteSubscriberAdapter.ENDPOINT_PREFIX.length());
-                systemConfig(name).ifPresentOrElse(c -> found.put(name, new RouteSubscriberAdapter(c)),
+                boolean addresses = uris.contains(RouteSubscriberAdapter.ADDRESS_ENDPOINT_PREFIX + name);
+                systemConfig(name).ifPresentOrElse(c -> found.put(name, new RouteSubscriberAdapter(c, addresses)),
                         () -> LOG.infof("subscriber route %s is defined but %s is not set: %s is off", route.getRouteId(),
                                 "hub.systems." + name + ".base-url", name));
             }

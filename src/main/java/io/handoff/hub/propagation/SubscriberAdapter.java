@@ -30,6 +30,15 @@ public interface SubscriberAdapter {
         return false;
     }
 
-    /** One outcome for every delivery of the batch, in any order. */
+    /** One outcome for every consent (or merge) delivery of the batch, in any order. */
     List<Outcome> deliver(List<Delivery> batch, VendorClient client);
+
+    /**
+     * One outcome for every address delivery ({@link Delivery#KIND_ADDRESS}, the address in {@link AddressPayload}) of
+     * the batch. A system that takes no addresses skips them.
+     */
+    default List<Outcome> deliverAddresses(List<Delivery> batch, VendorClient client) {
+        return batch.stream().map(d -> Outcome.skipped(d, "not-applicable: " + system() + " takes no addresses"))
+                .toList();
+    }
 }

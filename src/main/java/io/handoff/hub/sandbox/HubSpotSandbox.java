@@ -1,15 +1,23 @@
 package io.handoff.hub.sandbox;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.net.URLDecoder;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongPredicate;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -26,6 +34,17 @@ import io.handoff.hub.support.Json;
  * subscriptionId, the statusState enum); an input naming a subscription type the portal does not have is listed
  * under {@code errors}, as HubSpot does. The sandbox portal has one subscription type, {@value #SUBSCRIPTION_ID}
  * (Marketing Information); a contact gets the next numeric id when the sandbox first hears of its email.
+ * <p>
+ * {@code PATCH /crm/v3/objects/contacts/{contactId}}, or {@code /{email}?idProperty=email} (the segment
+ * percent-encoded), with {@code {"properties": {...}}} updates the contact's address properties ({@code address},
+ * {@code city}, {@code state}, {@code zip}, {@code country}: the only contact properties the sandbox portal takes,
+ * each a string; one not sent is kept) and answers 200 with the contact as a SimplePublicObject
+ * ({@code id}, {@code properties} with every address property held plus {@code email}, {@code hs_object_id},
+ * {@code createdate}, {@code lastmodifieddate}; {@code createdAt}, {@code updatedAt}, {@code archived}). A
+ * property the portal does not have ({@code PROPERTY_DOESNT_EXIST}) or a value that is not a string is refused
+ * with 400 {@code VALIDATION_ERROR} and nothing changes; an id the sandbox has not given is 404
+ * {@code OBJECT_NOT_FOUND}. By email, the sandbox first hears of the email if it had not (the contact gets the next
+ * id, with no subscription status), the way a CRM that is the master of customer records holds every customer.
  */
 public class HubSpotSandbox implements SandboxApi {
 
@@ -38,13 +57,25 @@ public class HubSpotSandbox implements SandboxApi {
             "/communication-preferences/v4/statuses/batch/read", "/crm/v3/objects/contacts/search");
     /** The contacts search's largest {@code limit}. */
     static final int MAX_LIMIT = 200;
+    private static final Pattern CONTACT = Pattern.compile("/crm/v3/objects/contacts/([^/]+)");
+    /** The contact properties a PATCH may set: HubSpot's standard address properties. */
+    static final Set<String> ADDRESS_PROPERTIES = Set.of("address", "city", "state", "zip", "country");
 
-    /** A contact and its status for subscription {@value #SUBSCRIPTION_ID}, set at {@code updated}. */
+    /**
+     * A contact and its status for subscription {@value #SUBSCRIPTION_ID} (null if it never had one), set at
+     * {@code updated}.
+     */
     record Contact(long id, String email, String status, String source, String reason, Instant created,
             Instant updated) {
     }
 
+    /** The address properties a contact holds (name to value, in name order), last set at {@code updated}. */
+    record AddressProperties(SortedMap<String, String> values, Instant updated) {
+    }
+
     private final Map<String, Contact> contacts = new ConcurrentHashMap<>();
+    /** Per email: the contact's address properties. */
+    private final Map<String, AddressProperties> properties = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
 
     @Override
@@ -52,6 +83,10 @@ public class HubSpotSandbox implements SandboxApi {
         String auth = request.header("Authorization");
         if (auth == null || !auth.startsWith("Bearer ") || auth.length() <= 7) {
             return error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found.");
+        }
+        Matcher contact = CONTACT.matcher(request.path());
+        if ("PATCH".equals(request.method()) && contact.matches()) {
+            return update(contact.group(1), request);
         }
         if (!"POST".equals(request.method()) || !PATHS.contains(request.path())) {
             return error(404, "OBJECT_NOT_FOUND", "resource not found");
@@ -123,7 +158,7 @@ public class HubSpotSandbox implements SandboxApi {
             ObjectNode result = results.addObject().put("subscriberIdString", email);
             ArrayNode statuses = result.putArray("statuses");
             Contact c = contacts.get(email.strip().toLowerCase());
-            if (c != null) {
+            if (c != null && c.status() != null) {
                 statuses.addObject().put("subscriberIdString", email).put("channel", "EMAIL")
                         .put("subscriptionId", SUBSCRIPTION_ID).put("subscriptionName", "Marketing Information")
                         .put("status", c.status()).put("source", c.source()).put("timestamp", c.updated().toString());
@@ -185,6 +220,82 @@ public class HubSpotSandbox implements SandboxApi {
         return Answer.json(200, answer);
     }
 
+    /** {@code PATCH /crm/v3/objects/contacts/{contactId or email}}: sets the contact's address properties. */
+    private Answer update(String segment, Request request) {
+        String key;
+        try {
+            key = decode(segment).strip();
+        } catch (IllegalArgumentException e) {
+            return error(400, "VALIDATION_ERROR", "Invalid contact id: " + segment);
+        }
+        String idProperty = request.query().get("idProperty");
+        if (idProperty != null && !idProperty.equals("email") && !idProperty.equals("hs_object_id")) {
+            return error(400, "VALIDATION_ERROR", "Property " + idProperty + " is not a unique identifier property");
+        }
+        JsonNode body = request.json();
+        if (body == null) {
+            return error(400, "VALIDATION_ERROR", "Invalid input JSON: the body is not JSON");
+        }
+        if (!(body.get("properties") instanceof ObjectNode given)) {
+            return error(400, "VALIDATION_ERROR", "Invalid input JSON: properties is required and must be an object");
+        }
+        ArrayNode invalid = Json.MAPPER.createArrayNode();
+        given.fields().forEachRemaining(p -> {
+            if (!ADDRESS_PROPERTIES.contains(p.getKey())) {
+                invalid.addObject().put("isValid", false).put("message", "Property \"" + p.getKey()
+                        + "\" does not exist").put("error", "PROPERTY_DOESNT_EXIST").put("name", p.getKey());
+            } else if (!p.getValue().isTextual()) {
+                invalid.addObject().put("isValid", false).put("message", p.getValue() + " is not a valid string"
+                        + " for property " + p.getKey()).put("error", "INVALID_STRING").put("name", p.getKey());
+            }
+        });
+        if (!invalid.isEmpty()) {
+            return error(400, "VALIDATION_ERROR", "Property values were not valid: " + invalid);
+        }
+        Instant now = Instant.now();
+        Contact c = null;
+        if ("email".equals(idProperty)) {
+            if (!key.contains("@")) {
+                return error(404, "OBJECT_NOT_FOUND", "resource not found");
+            }
+            c = contacts.computeIfAbsent(key.toLowerCase(),
+                    email -> new Contact(ids.incrementAndGet(), email, null, null, null, now, now));
+        } else {
+            for (Contact known : contacts.values()) {
+                if (Long.toString(known.id()).equals(key)) {
+                    c = known;
+                }
+            }
+            if (c == null) {
+                return error(404, "OBJECT_NOT_FOUND", "resource not found");
+            }
+        }
+        AddressProperties held = properties.compute(c.email(), (email, old) -> {
+            SortedMap<String, String> values = new TreeMap<>();
+            if (old != null) {
+                values.putAll(old.values());
+            }
+            given.fields().forEachRemaining(p -> values.put(p.getKey(), p.getValue().asText()));
+            return new AddressProperties(Collections.unmodifiableSortedMap(values), now);
+        });
+        SortedMap<String, String> all = new TreeMap<>(held.values());
+        all.put("createdate", c.created().toString());
+        all.put("email", c.email());
+        all.put("hs_object_id", Long.toString(c.id()));
+        all.put("lastmodifieddate", held.updated().toString());
+        ObjectNode answer = Json.MAPPER.createObjectNode().put("id", Long.toString(c.id()));
+        ObjectNode out = answer.putObject("properties");
+        all.forEach(out::put);
+        answer.put("createdAt", c.created().toString()).put("updatedAt", held.updated().toString())
+                .put("archived", false);
+        return Answer.json(200, answer);
+    }
+
+    /** A percent-encoded path segment, decoded ({@code +} stays {@code +}, as in a path). */
+    static String decode(String segment) {
+        return URLDecoder.decode(segment.replace("+", "%2B"), UTF_8);
+    }
+
     /** A search filter as a test on a contact, or null if the sandbox does not know it. */
     private static Predicate<Contact> filter(JsonNode f) {
         String property = f.path("propertyName").asText();
@@ -214,7 +325,7 @@ public class HubSpotSandbox implements SandboxApi {
     private void put(String email, String status, String source, String reason, Instant at) {
         contacts.compute(email, (k, old) -> old == null
                 ? new Contact(ids.incrementAndGet(), k, status, source, reason, at, at)
-                : old.status().equals(status) ? old
+                : status.equals(old.status()) ? old
                 : new Contact(old.id(), k, status, source, reason, old.created(), at));
     }
 
@@ -241,9 +352,17 @@ public class HubSpotSandbox implements SandboxApi {
         ObjectNode out = state.putObject("subscriptions").putObject(Long.toString(SUBSCRIPTION_ID));
         ObjectNode all = state.putObject("contacts");
         contacts.forEach((email, c) -> {
-            out.put(email, c.status());
-            all.putObject(email).put("id", c.id()).put("source", c.source()).put("reason", c.reason())
-                    .put("updated", c.updated().toString());
+            if (c.status() != null) {
+                out.put(email, c.status());
+            }
+            ObjectNode contact = all.putObject(email).put("id", c.id()).put("source", c.source())
+                    .put("reason", c.reason()).put("updated", c.updated().toString());
+            AddressProperties held = properties.get(email);
+            if (held != null) {
+                ObjectNode props = contact.putObject("properties");
+                held.values().forEach(props::put);
+                contact.put("propertiesUpdated", held.updated().toString());
+            }
         });
         return state;
     }

@@ -37,6 +37,14 @@ import io.handoff.hub.support.Pii;
  * ({@code page[size]} up to 100, {@code page[cursor]}, {@code links.next} an absolute URL), filtered by
  * {@code equals(subscriptions.email.marketing.suppression.reason,"<REASON>")} or {@code equals(email,"...")}; an
  * unsubscribed profile's suppression reason is UNSUBSCRIBE.
+ * <p>
+ * {@code POST /api/profile-import} (create or update a profile by email) with
+ * {@code {"data": {"type": "profile", "attributes": {"email": "...", "location": {...}}}}}: the {@code location}
+ * fields {@code address1, address2, city, region, zip, country} (strings; null clears one, one not sent is kept)
+ * are kept on the profile, which is created (consent NEVER_SUBSCRIBED) if the sandbox does not know the email.
+ * Answers 201 for a new profile, 200 for a known one, with the profile ({@code type}, {@code id},
+ * {@code attributes.email}, {@code attributes.location}); 400 for another type, no email, or a location that is
+ * not an object of strings. {@code GET /api/profiles} shows the location of a profile that has one.
  */
 public class KlaviyoSandbox implements SandboxApi {
 
@@ -58,7 +66,12 @@ public class KlaviyoSandbox implements SandboxApi {
     record Profile(String consent, String suppression, Instant updated) {
     }
 
+    /** The profile {@code location} fields the sandbox keeps. */
+    static final List<String> LOCATION_FIELDS = List.of("address1", "address2", "city", "region", "zip", "country");
+
     private final Map<String, Profile> profiles = new ConcurrentHashMap<>();
+    /** Per email: the profile's location (only the fields it holds, none null). */
+    private final Map<String, ObjectNode> locations = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> lists = new ConcurrentHashMap<>();
 
     @Override
@@ -93,6 +106,7 @@ public class KlaviyoSandbox implements SandboxApi {
             case "/api/profile-subscription-bulk-delete-jobs" -> job(body, "bulk_unsubscribe_profiles", this::unsubscribe);
             case "/api/profile-subscription-bulk-create-jobs" -> job(body, "bulk_subscribe_profiles", this::subscribe);
             case "/api/profile-suppression-bulk-create-jobs" -> job(body, "bulk_suppress_profiles", this::suppress);
+            case "/api/profile-import" -> profileImport(body);
             default -> error(404, "not_found", "Not found.");
         };
     }
@@ -170,6 +184,55 @@ public class KlaviyoSandbox implements SandboxApi {
         return new Answer(202, "application/vnd.api+json", job.toString());
     }
 
+    /** {@code POST /api/profile-import}: creates or updates the profile of an email, keeping its location. */
+    private Answer profileImport(JsonNode body) {
+        JsonNode data = body.path("data");
+        if (!data.isObject()) {
+            return error(400, "invalid", "data is required.", "/data");
+        }
+        if (!"profile".equals(data.path("type").asText(null))) {
+            return error(400, "invalid", "data.type must be 'profile'.", "/data/type");
+        }
+        JsonNode attributes = data.path("attributes");
+        JsonNode emailNode = attributes.path("email");
+        if (!emailNode.isTextual() || emailNode.asText().isBlank()) {
+            return error(400, "invalid", "One of email, phone_number or external_id is required to identify the"
+                    + " profile; the sandbox identifies profiles by email.", "/data/attributes/email");
+        }
+        String email = emailNode.asText().strip().toLowerCase();
+        if (!email.matches("[^@\\s]+@[^@\\s]+")) {
+            return error(400, "invalid", "Invalid email address: " + emailNode.asText(), "/data/attributes/email");
+        }
+        JsonNode location = attributes.path("location");
+        if (!location.isMissingNode() && !location.isNull() && !location.isObject()) {
+            return error(400, "invalid", "location must be an object.", "/data/attributes/location");
+        }
+        for (String field : LOCATION_FIELDS) {
+            JsonNode value = location.path(field);
+            if (!value.isMissingNode() && !value.isNull() && !value.isTextual()) {
+                return error(400, "invalid", "location." + field + " must be a string.",
+                        "/data/attributes/location/" + field);
+            }
+        }
+        boolean created = profiles.putIfAbsent(email, new Profile("NEVER_SUBSCRIBED", null, Instant.now())) == null;
+        ObjectNode held = locations.compute(email, (k, old) -> {
+            ObjectNode next = old == null ? Json.MAPPER.createObjectNode() : old.deepCopy();
+            for (String field : LOCATION_FIELDS) {
+                JsonNode value = location.path(field);
+                if (value.isTextual()) {
+                    next.put(field, value.asText());
+                } else if (value.isNull()) {
+                    next.remove(field);
+                }
+            }
+            return next;
+        });
+        ObjectNode answer = Json.MAPPER.createObjectNode();
+        ObjectNode profile = answer.putObject("data").put("type", "profile").put("id", id(email));
+        profile.putObject("attributes").put("email", email).set("location", held.deepCopy());
+        return new Answer(created ? 201 : 200, "application/vnd.api+json", answer.toString());
+    }
+
     private Answer listProfiles(String listId, String filter) {
         ObjectNode page = Json.MAPPER.createObjectNode();
         ArrayNode data = page.putArray("data");
@@ -208,7 +271,14 @@ public class KlaviyoSandbox implements SandboxApi {
         boolean subscriptions = query.getOrDefault("additional-fields[profile]", "").contains("subscriptions");
         ObjectNode page = Json.MAPPER.createObjectNode();
         ArrayNode data = page.putArray("data");
-        slice.entries().forEach(e -> data.add(profile(e.getKey(), e.getValue(), subscriptions)));
+        slice.entries().forEach(e -> {
+            ObjectNode profile = profile(e.getKey(), e.getValue(), subscriptions);
+            ObjectNode location = locations.get(e.getKey());
+            if (location != null) {
+                ((ObjectNode) profile.get("attributes")).set("location", location.deepCopy());
+            }
+            data.add(profile);
+        });
         ObjectNode links = page.putObject("links").put("self", url(request, query));
         if (slice.more()) {
             Map<String, String> next = new TreeMap<>(query);
@@ -307,11 +377,16 @@ public class KlaviyoSandbox implements SandboxApi {
     }
 
     static Answer error(int status, String code, String detail) {
+        return error(status, code, detail, "/data");
+    }
+
+    /** A JSON:API error whose {@code source.pointer} names the part of the body at fault. */
+    static Answer error(int status, String code, String detail, String pointer) {
         ObjectNode body = Json.MAPPER.createObjectNode();
         ObjectNode error = body.putArray("errors").addObject();
         error.put("id", UUID.randomUUID().toString()).put("status", status).put("code", code)
                 .put("title", code.replace('_', ' ')).put("detail", detail);
-        error.putObject("source").put("pointer", "/data");
+        error.putObject("source").put("pointer", pointer);
         return new Answer(status, "application/vnd.api+json", body.toString());
     }
 
@@ -319,8 +394,14 @@ public class KlaviyoSandbox implements SandboxApi {
     public ObjectNode state() {
         ObjectNode state = Json.MAPPER.createObjectNode();
         ObjectNode out = state.putObject("profiles");
-        profiles.forEach((email, p) -> out.putObject(email).put("consent", p.consent())
-                .put("suppression", p.suppression()).put("updated", p.updated().toString()));
+        profiles.forEach((email, p) -> {
+            ObjectNode profile = out.putObject(email).put("consent", p.consent()).put("suppression", p.suppression())
+                    .put("updated", p.updated().toString());
+            ObjectNode location = locations.get(email);
+            if (location != null) {
+                profile.set("location", location.deepCopy());
+            }
+        });
         ObjectNode l = state.putObject("lists");
         lists.forEach((id, members) -> members.forEach(l.withArray(id)::add));
         return state;

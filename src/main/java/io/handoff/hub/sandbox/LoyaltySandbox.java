@@ -1,12 +1,18 @@
 package io.handoff.hub.sandbox;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.net.URLDecoder;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -22,6 +28,15 @@ import io.handoff.hub.support.Pii;
  * applying the event again. {@code GET /api/v1/members?optedOut=true&limit=<1..1000, default 100>&cursor=<opaque>}
  * pages through the members (in member key order: member number, else email) whose last email consent event was an
  * opt-out, with the event's reason (default {@code unsubscribed}) and time ({@code occurredAt}).
+ * <p>
+ * {@code PUT /api/v1/members/{email, percent-encoded}/address} with {@code X-Api-Key} and {@code {"memberId",
+ * "type", "line1", "line2", "city", "region", "postalCode", "country", "updatedAt", "source"}} sets the member's
+ * address of that type ({@code shipping} or {@code billing}; one of each per member, the new one replacing the
+ * old) and answers 200 with the stored address. {@code line1}, {@code city}, {@code postalCode} and
+ * {@code country} are required non-empty strings; the others, if given, strings ({@code updatedAt} an ISO-8601
+ * timestamp with offset, or empty for the time it is stored); else 400 with the violations and nothing stored. A
+ * repeated {@code Idempotency-Key} answers 200 with the address its first request stored, without applying the
+ * request again. The addresses are kept per member email (the path), per type.
  */
 public class LoyaltySandbox implements SandboxApi {
 
@@ -31,8 +46,29 @@ public class LoyaltySandbox implements SandboxApi {
     record Member(String memberId, String email, boolean emailOptIn, String state, String reason, Instant updated) {
     }
 
+    private static final Pattern ADDRESS = Pattern.compile("/api/v1/members/([^/]+)/address");
+    /** The address types a member has one of each. */
+    static final Set<String> ADDRESS_TYPES = Set.of("shipping", "billing");
+    private static final List<String> REQUIRED = List.of("line1", "city", "postalCode", "country");
+    private static final List<String> OPTIONAL = List.of("memberId", "line2", "region", "updatedAt", "source");
+
+    /** A member's address of one type, as last stored; {@code updatedAt} as the request gave it (else stored). */
+    record Address(String memberId, String email, String type, String line1, String line2, String city,
+            String region, String postalCode, String country, Instant updatedAt, String source, Instant stored) {
+        ObjectNode json() {
+            return Json.MAPPER.createObjectNode().put("memberId", memberId).put("email", email).put("type", type)
+                    .put("line1", line1).put("line2", line2).put("city", city).put("region", region)
+                    .put("postalCode", postalCode).put("country", country).put("updatedAt", updatedAt.toString())
+                    .put("source", source);
+        }
+    }
+
     private final Map<String, Member> members = new ConcurrentHashMap<>();
     private final Set<String> seenKeys = ConcurrentHashMap.newKeySet();
+    /** Per email, per type: the member's addresses. */
+    private final Map<String, Map<String, Address>> addresses = new ConcurrentHashMap<>();
+    /** Per {@code Idempotency-Key} of an address PUT: the address it stored. */
+    private final Map<String, Address> addressKeys = new ConcurrentHashMap<>();
 
     @Override
     public Answer handle(Request request) {
@@ -41,6 +77,10 @@ public class LoyaltySandbox implements SandboxApi {
         }
         if ("GET".equals(request.method()) && "/api/v1/members".equals(request.path())) {
             return members(request.query());
+        }
+        Matcher address = ADDRESS.matcher(request.path());
+        if ("PUT".equals(request.method()) && address.matches()) {
+            return putAddress(address.group(1), request);
         }
         if (!"POST".equals(request.method()) || !"/api/v1/consent-events".equals(request.path())) {
             return error(404, "no such resource");
@@ -71,6 +111,71 @@ public class LoyaltySandbox implements SandboxApi {
             }
         }
         return Answer.json(202, Json.MAPPER.createObjectNode().put("status", "accepted"));
+    }
+
+    /** {@code PUT /api/v1/members/{email}/address}: stores the member's address of the body's type. */
+    private Answer putAddress(String segment, Request request) {
+        String email;
+        try {
+            email = URLDecoder.decode(segment.replace("+", "%2B"), UTF_8).strip().toLowerCase();
+        } catch (IllegalArgumentException e) {
+            return error(400, "the member's email in the path is not percent-encoded");
+        }
+        if (!email.contains("@")) {
+            return error(400, "the path must name the member's email");
+        }
+        JsonNode body = request.json();
+        if (body == null || !body.isObject()) {
+            return error(400, "the body is not a JSON object");
+        }
+        List<String> violations = new ArrayList<>();
+        String type = body.path("type").isTextual() ? body.path("type").asText() : null;
+        if (type == null || !ADDRESS_TYPES.contains(type)) {
+            violations.add("type must be shipping or billing");
+        }
+        for (String field : REQUIRED) {
+            JsonNode value = body.path(field);
+            if (!value.isTextual() || value.asText().isBlank()) {
+                violations.add(field + " is required (a non-empty string)");
+            }
+        }
+        for (String field : OPTIONAL) {
+            JsonNode value = body.path(field);
+            if (!value.isMissingNode() && !value.isNull() && !value.isTextual()) {
+                violations.add(field + " must be a string");
+            }
+        }
+        Instant updatedAt = null;
+        try {
+            updatedAt = Json.instant(Json.text(body, "updatedAt"));
+        } catch (IllegalArgumentException e) {
+            violations.add("updatedAt must be an ISO-8601 timestamp with offset");
+        }
+        if (!violations.isEmpty()) {
+            return error(400, String.join("; ", violations));
+        }
+        String key = request.header("Idempotency-Key");
+        Address first = key == null ? null : addressKeys.get(key);
+        if (first != null) {
+            return Answer.json(200, first.json()); // a repeat: the first answer again, nothing applied
+        }
+        Instant now = Instant.now();
+        String memberId = text(body, "memberId");
+        Address stored = new Address(memberId.isEmpty() ? memberId(email) : memberId, email, type,
+                text(body, "line1"), text(body, "line2"), text(body, "city"), text(body, "region"),
+                text(body, "postalCode"), text(body, "country"), updatedAt == null ? now : updatedAt,
+                text(body, "source"), now);
+        if (key != null && (first = addressKeys.putIfAbsent(key, stored)) != null) {
+            return Answer.json(200, first.json()); // the same key at the same moment: applied once
+        }
+        addresses.computeIfAbsent(email, k -> new ConcurrentHashMap<>()).put(type, stored);
+        return Answer.json(200, stored.json());
+    }
+
+    /** A string field of the body, stripped, or "" if it is not there. */
+    private static String text(JsonNode body, String field) {
+        String value = Json.text(body, field);
+        return value == null ? "" : value.strip();
     }
 
     private Answer members(Map<String, String> query) {
@@ -143,6 +248,11 @@ public class LoyaltySandbox implements SandboxApi {
         members.forEach((id, m) -> out.putObject(id).put("memberId", m.memberId()).put("email", m.email())
                 .put("emailOptIn", m.emailOptIn()).put("state", m.state()).put("reason", m.reason())
                 .put("updated", m.updated().toString()));
+        ObjectNode held = state.putObject("addresses");
+        addresses.forEach((email, byType) -> {
+            ObjectNode member = held.putObject(email);
+            byType.forEach((type, a) -> member.set(type, a.json().put("stored", a.stored().toString())));
+        });
         return state;
     }
 }

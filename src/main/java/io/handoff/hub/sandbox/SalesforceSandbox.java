@@ -3,13 +3,17 @@ package io.handoff.hub.sandbox;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -21,11 +25,16 @@ import io.handoff.hub.support.Pii;
 /**
  * Simulated Salesforce REST API: SOQL {@code SELECT Id FROM Contact WHERE Email = '...'} and
  * {@value #OPTED_OUT_SOQL} (batches of {@value #BATCH_SIZE} in Id order, the next one at {@code nextRecordsUrl}
- * {@code /services/data/vNN.N/query/01gSBX-<offset>}), and {@code PATCH /services/data/vNN.N/sobjects/Contact/{id}}
- * (204). Needs a bearer token; refuses unknown fields ({@code INVALID_FIELD}), wrong types
- * ({@code JSON_PARSER_ERROR}), unknown ids ({@code NOT_FOUND}) and other SOQL ({@code MALFORMED_QUERY}). The
- * sandbox org holds a Contact for every email (its id derived from the email), the way a CRM that is the master of
- * customer records would.
+ * {@code /services/data/vNN.N/query/01gSBX-<offset>}), {@code PATCH /services/data/vNN.N/sobjects/Contact/{id}}
+ * (204) and {@code GET /services/data/vNN.N/sobjects/Contact/{id}} (200: {@code attributes}, {@code Id},
+ * {@code Email}, {@code HasOptedOutOfEmail}, {@code LastModifiedDate} and the address fields the Contact holds).
+ * A PATCH sets {@code HasOptedOutOfEmail} and the Contact's address fields ({@code Mailing*} and {@code Other*}:
+ * Street, City, State, PostalCode, Country, StateCode, CountryCode; null clears one, a field not sent is kept);
+ * it takes {@code Email}, {@code FirstName}, {@code LastName} and {@code Phone} too but does not keep them. Needs a
+ * bearer token; refuses unknown fields ({@code INVALID_FIELD}), wrong types ({@code JSON_PARSER_ERROR}), unknown
+ * ids ({@code NOT_FOUND}) and other SOQL ({@code MALFORMED_QUERY}); a refused PATCH changes nothing. Every PATCH
+ * sets {@code LastModifiedDate}, as Salesforce does. The sandbox org holds a Contact for every email (its id
+ * derived from the email), the way a CRM that is the master of customer records would.
  */
 public class SalesforceSandbox implements SandboxApi {
 
@@ -41,16 +50,33 @@ public class SalesforceSandbox implements SandboxApi {
     static final int BATCH_SIZE = 2000;
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ")
             .withZone(ZoneOffset.UTC);
-    private static final Pattern CONTACT = Pattern.compile("/services/data/v\\d+\\.\\d+/sobjects/Contact/([A-Za-z0-9]{15,18})");
+    private static final Pattern CONTACT = Pattern.compile(
+            "/services/data/(v\\d+\\.\\d+)/sobjects/Contact/([A-Za-z0-9]{15,18})");
     private static final Pattern BY_EMAIL = Pattern.compile(
             "SELECT\\s+Id\\s+FROM\\s+Contact\\s+WHERE\\s+Email\\s*=\\s*'((?:[^'\\\\]|\\\\.)*)'(\\s+LIMIT\\s+\\d+)?",
             Pattern.CASE_INSENSITIVE);
-    private static final Set<String> STRING_FIELDS = Set.of("MailingStreet", "MailingCity", "MailingState",
-            "MailingPostalCode", "MailingCountry", "MailingStateCode", "MailingCountryCode", "Email", "FirstName",
-            "LastName", "Phone");
+    /** The Contact's compound address fields, {@code Mailing*} and {@code Other*}, which a PATCH keeps. */
+    static final Set<String> ADDRESS_FIELDS = Stream.of("Mailing", "Other")
+            .flatMap(prefix -> Stream.of("Street", "City", "State", "PostalCode", "Country", "StateCode", "CountryCode")
+                    .map(part -> prefix + part))
+            .collect(Collectors.toUnmodifiableSet());
+    private static final Set<String> STRING_FIELDS = Stream.concat(ADDRESS_FIELDS.stream(),
+            Stream.of("Email", "FirstName", "LastName", "Phone")).collect(Collectors.toUnmodifiableSet());
 
-    /** A Contact; {@code reason} is the one a {@code _suppress} seeded, kept for the state only. */
-    record Contact(String id, String email, boolean optedOut, String reason, Instant modified) {
+    /**
+     * A Contact; {@code reason} is the one a {@code _suppress} seeded, kept for the state only; {@code address} the
+     * address fields it holds (name to value, in name order, never null values).
+     */
+    record Contact(String id, String email, boolean optedOut, String reason, Instant modified,
+            SortedMap<String, String> address) {
+        Contact {
+            address = Collections.unmodifiableSortedMap(address == null ? new TreeMap<String, String>()
+                    : new TreeMap<String, String>(address));
+        }
+
+        Contact(String id, String email, boolean optedOut, String reason, Instant modified) {
+            this(id, email, optedOut, reason, modified, null);
+        }
     }
 
     private final Map<String, Contact> contacts = new ConcurrentHashMap<>();
@@ -72,7 +98,10 @@ public class SalesforceSandbox implements SandboxApi {
         }
         Matcher contact = CONTACT.matcher(request.path());
         if (contact.matches() && "PATCH".equals(request.method())) {
-            return patch(contact.group(1), request);
+            return patch(contact.group(2), request);
+        }
+        if (contact.matches() && "GET".equals(request.method())) {
+            return get(contact.group(1), contact.group(2));
         }
         return error(404, "NOT_FOUND", "The requested resource does not exist");
     }
@@ -111,6 +140,7 @@ public class SalesforceSandbox implements SandboxApi {
             return error(404, "NOT_FOUND", "The requested resource does not exist");
         }
         boolean optedOut = contact.optedOut();
+        SortedMap<String, String> address = new TreeMap<>(contact.address());
         for (var field : (Iterable<Map.Entry<String, JsonNode>>) fields::fields) {
             if (field.getKey().equals("HasOptedOutOfEmail")) {
                 if (!field.getValue().isBoolean()) {
@@ -123,10 +153,32 @@ public class SalesforceSandbox implements SandboxApi {
                         + "' on sobject of type Contact");
             } else if (!field.getValue().isTextual() && !field.getValue().isNull()) {
                 return error(400, "JSON_PARSER_ERROR", field.getKey() + " must be a string");
+            } else if (ADDRESS_FIELDS.contains(field.getKey())) {
+                if (field.getValue().isNull()) {
+                    address.remove(field.getKey());
+                } else {
+                    address.put(field.getKey(), field.getValue().asText());
+                }
             }
         }
-        contacts.put(id, new Contact(id, contact.email(), optedOut, optedOut ? contact.reason() : null, Instant.now()));
+        contacts.put(id, new Contact(id, contact.email(), optedOut, optedOut ? contact.reason() : null, Instant.now(),
+                address));
         return Answer.empty(204);
+    }
+
+    /** The Contact's record: its id, email, opt-out, last change and the address fields it holds. */
+    private Answer get(String version, String id) {
+        Contact c = contacts.get(id);
+        if (c == null) {
+            return error(404, "NOT_FOUND", "The requested resource does not exist");
+        }
+        ObjectNode record = Json.MAPPER.createObjectNode();
+        record.putObject("attributes").put("type", "Contact").put("url",
+                "/services/data/" + version + "/sobjects/Contact/" + c.id());
+        record.put("Id", c.id()).put("Email", c.email()).put("HasOptedOutOfEmail", c.optedOut())
+                .put("LastModifiedDate", TIME.format(c.modified()));
+        c.address().forEach(record::put);
+        return Answer.json(200, record);
     }
 
     /** The batch at {@code offset} of the opted-out Contacts, in Id order. */
@@ -151,12 +203,14 @@ public class SalesforceSandbox implements SandboxApi {
 
     @Override
     public void suppress(String email, String reason, Instant at) {
-        contacts.put(id(email), new Contact(id(email), email, true, reason, at));
+        contacts.compute(id(email), (id, old) -> new Contact(id, email, true, reason, at,
+                old == null ? null : old.address()));
     }
 
     @Override
     public void subscribe(String email, Instant at) {
-        contacts.put(id(email), new Contact(id(email), email, false, null, at));
+        contacts.compute(id(email), (id, old) -> new Contact(id, email, false, null, at,
+                old == null ? null : old.address()));
     }
 
     /** The sandbox org's Contact id of an email. */
@@ -174,8 +228,11 @@ public class SalesforceSandbox implements SandboxApi {
     public ObjectNode state() {
         ObjectNode state = Json.MAPPER.createObjectNode();
         ObjectNode out = state.putObject("contacts");
-        contacts.values().forEach(c -> out.putObject(c.email()).put("Id", c.id()).put("HasOptedOutOfEmail", c.optedOut())
-                .put("reason", c.reason()).put("LastModifiedDate", c.modified().toString()));
+        contacts.values().forEach(c -> {
+            ObjectNode contact = out.putObject(c.email()).put("Id", c.id()).put("HasOptedOutOfEmail", c.optedOut())
+                    .put("reason", c.reason()).put("LastModifiedDate", c.modified().toString());
+            c.address().forEach(contact::put);
+        });
         return state;
     }
 }

@@ -25,7 +25,10 @@ import io.handoff.hub.sandbox.SandboxApi.Answer;
 import io.handoff.hub.sandbox.SandboxApi.Request;
 import io.handoff.hub.support.Json;
 
-/** The simulated vendors refuse what the real APIs refuse, and list their suppressed contacts page by page. */
+/**
+ * The simulated vendors refuse what the real APIs refuse, list their suppressed contacts page by page, and keep the
+ * addresses the hub writes back.
+ */
 class SandboxApisTest {
 
     static final Map<String, String> KLAVIYO = Map.of("Authorization", "Klaviyo-API-Key pk_x", "revision", "2026-07-15",
@@ -483,6 +486,274 @@ class SandboxApisTest {
         assertTrue(loyalty.state().at("/members/x@example.com/emailOptIn").asBoolean());
     }
 
+    @Test
+    void salesforceKeepsTheAddressFieldsAPatchSendsAndServesThemOnGet() {
+        SalesforceSandbox sf = new SalesforceSandbox();
+        Map<String, String> auth = Map.of("Authorization", "Bearer t", "Content-Type", "application/json");
+        sf.suppress("a@example.com", "bounced", AT);
+        String path = "/services/data/v64.0/sobjects/Contact/" + SalesforceSandbox.id("a@example.com");
+        assertEquals(204, sf.handle(patch(path, auth, "{\"MailingStreet\":\"1 Main St\\nApt 2\",\"MailingCity\":"
+                + "\"Springfield\",\"MailingState\":\"Illinois\",\"MailingPostalCode\":\"62701\",\"MailingCountry\":"
+                + "\"United States\",\"OtherStreet\":\"9 Side Rd\",\"OtherCity\":\"Chicago\",\"OtherStateCode\":\"IL\","
+                + "\"OtherPostalCode\":\"60601\",\"OtherCountryCode\":\"US\"}")).status());
+
+        Answer read = sf.handle(get(path, auth, Map.of()));
+        assertEquals(200, read.status(), read.body());
+        JsonNode contact = json(read);
+        assertEquals("Contact", contact.at("/attributes/type").asText());
+        assertEquals(path, contact.at("/attributes/url").asText());
+        assertEquals(SalesforceSandbox.id("a@example.com"), contact.path("Id").asText());
+        assertEquals("a@example.com", contact.path("Email").asText());
+        assertTrue(contact.path("HasOptedOutOfEmail").asBoolean(), "an address PATCH leaves the opt-out as it was");
+        assertTrue(contact.path("LastModifiedDate").isTextual());
+        assertEquals("1 Main St\nApt 2", contact.path("MailingStreet").asText());
+        assertEquals("Springfield", contact.path("MailingCity").asText());
+        assertEquals("Illinois", contact.path("MailingState").asText());
+        assertEquals("62701", contact.path("MailingPostalCode").asText());
+        assertEquals("United States", contact.path("MailingCountry").asText());
+        assertEquals("9 Side Rd", contact.path("OtherStreet").asText());
+        assertEquals("Chicago", contact.path("OtherCity").asText());
+        assertEquals("IL", contact.path("OtherStateCode").asText());
+        assertEquals("60601", contact.path("OtherPostalCode").asText());
+        assertEquals("US", contact.path("OtherCountryCode").asText());
+        assertEquals("bounced", sf.state().at("/contacts/a@example.com/reason").asText());
+        assertEquals("Chicago", sf.state().at("/contacts/a@example.com/OtherCity").asText());
+
+        // A later PATCH changes only what it sends; null clears a field; the opt-out works as before.
+        assertEquals(204, sf.handle(patch(path, auth, "{\"OtherCity\":\"Evanston\",\"MailingState\":null}")).status());
+        contact = json(sf.handle(get(path, auth, Map.of())));
+        assertEquals("Evanston", contact.path("OtherCity").asText());
+        assertTrue(contact.path("MailingState").isMissingNode(), contact.toString());
+        assertEquals("Springfield", contact.path("MailingCity").asText());
+        assertEquals(204, sf.handle(patch(path, auth, "{\"HasOptedOutOfEmail\":false}")).status());
+        contact = json(sf.handle(get(path, auth, Map.of())));
+        assertFalse(contact.path("HasOptedOutOfEmail").asBoolean(true));
+        assertEquals("Evanston", contact.path("OtherCity").asText());
+    }
+
+    @Test
+    void salesforceRefusesAnAddressPatchWithAWrongTypeOrUnknownFieldAndChangesNothing() {
+        SalesforceSandbox sf = new SalesforceSandbox();
+        Map<String, String> auth = Map.of("Authorization", "Bearer t", "Content-Type", "application/json");
+        sf.subscribe("a@example.com", AT);
+        String path = "/services/data/v64.0/sobjects/Contact/" + SalesforceSandbox.id("a@example.com");
+        assertEquals(204, sf.handle(patch(path, auth, "{\"OtherCity\":\"Chicago\"}")).status());
+
+        Answer wrongType = sf.handle(patch(path, auth, "{\"OtherStreet\":\"9 Side Rd\",\"OtherPostalCode\":60601}"));
+        assertEquals(400, wrongType.status());
+        assertEquals("JSON_PARSER_ERROR", json(wrongType).at("/0/errorCode").asText());
+        assertTrue(json(wrongType).at("/0/message").asText().contains("OtherPostalCode"), wrongType.body());
+        Answer unknown = sf.handle(patch(path, auth, "{\"OtherCity\":\"Evanston\",\"OtherPlanet\":\"Mars\"}"));
+        assertEquals(400, unknown.status());
+        assertEquals("INVALID_FIELD", json(unknown).at("/0/errorCode").asText());
+
+        JsonNode contact = json(sf.handle(get(path, auth, Map.of())));
+        assertEquals("Chicago", contact.path("OtherCity").asText());
+        assertTrue(contact.path("OtherStreet").isMissingNode(), contact.toString());
+        Answer missing = sf.handle(get("/services/data/v64.0/sobjects/Contact/003000000000000AAA", auth, Map.of()));
+        assertEquals(404, missing.status());
+        assertEquals("NOT_FOUND", json(missing).at("/0/errorCode").asText());
+        assertEquals(401, sf.handle(get(path, Map.of(), Map.of())).status());
+    }
+
+    @Test
+    void hubspotUpdatesAContactsAddressPropertiesByIdOrEmail() {
+        HubSpotSandbox hubspot = new HubSpotSandbox();
+        Map<String, String> auth = Map.of("Authorization", "Bearer t", "Content-Type", "application/json");
+        assertEquals(200, hubspot.handle(post("/communication-preferences/v4/statuses/batch/write", auth,
+                "{\"inputs\":[{\"subscriberIdString\":\"a@example.com\",\"channel\":\"EMAIL\","
+                        + "\"statusState\":\"SUBSCRIBED\",\"subscriptionId\":1001}]}")).status());
+
+        Answer byEmail = hubspot.handle(new Request("PATCH", "/crm/v3/objects/contacts/b%2Btag%40example.com",
+                Map.of("idProperty", "email"), auth, ("{\"properties\":{\"address\":\"1 Main St\",\"city\":"
+                        + "\"Springfield\",\"state\":\"IL\",\"zip\":\"62701\",\"country\":\"US\"}}").getBytes(UTF_8)));
+        assertEquals(200, byEmail.status(), byEmail.body());
+        JsonNode b = json(byEmail);
+        assertEquals("2", b.path("id").asText(), "a contact the sandbox first hears of gets the next id");
+        assertEquals("b+tag@example.com", b.at("/properties/email").asText());
+        assertEquals("2", b.at("/properties/hs_object_id").asText());
+        assertEquals("1 Main St", b.at("/properties/address").asText());
+        assertEquals("Springfield", b.at("/properties/city").asText());
+        assertEquals("IL", b.at("/properties/state").asText());
+        assertEquals("62701", b.at("/properties/zip").asText());
+        assertEquals("US", b.at("/properties/country").asText());
+        assertTrue(b.path("createdAt").isTextual() && b.path("updatedAt").isTextual());
+        assertFalse(b.path("archived").asBoolean(true));
+
+        Answer byId = hubspot.handle(patch("/crm/v3/objects/contacts/1", auth, "{\"properties\":{\"city\":\"Boston\"}}"));
+        assertEquals(200, byId.status(), byId.body());
+        assertEquals("a@example.com", json(byId).at("/properties/email").asText());
+        assertEquals("Boston", json(byId).at("/properties/city").asText());
+        // A second PATCH keeps what it does not send.
+        Answer again = hubspot.handle(patch("/crm/v3/objects/contacts/2", auth, "{\"properties\":{\"zip\":\"62702\"}}"));
+        assertEquals("62702", json(again).at("/properties/zip").asText());
+        assertEquals("Springfield", json(again).at("/properties/city").asText());
+
+        ObjectNode state = hubspot.state();
+        assertEquals("Boston", state.at("/contacts/a@example.com/properties/city").asText());
+        assertEquals("62702", state.at("/contacts/b+tag@example.com/properties/zip").asText());
+        assertEquals("SUBSCRIBED", state.at("/subscriptions/1001/a@example.com").asText());
+        assertTrue(state.at("/subscriptions/1001/b+tag@example.com").isMissingNode(),
+                "an address update gives no subscription status");
+    }
+
+    @Test
+    void hubspotRefusesANonStringValueAnUnknownPropertyAndAnUnknownId() {
+        HubSpotSandbox hubspot = new HubSpotSandbox();
+        Map<String, String> auth = Map.of("Authorization", "Bearer t", "Content-Type", "application/json");
+        Map<String, String> byEmail = Map.of("idProperty", "email");
+        String path = "/crm/v3/objects/contacts/a%40example.com";
+        assertEquals(200, hubspot.handle(new Request("PATCH", path, byEmail, auth,
+                "{\"properties\":{\"zip\":\"62701\"}}".getBytes(UTF_8))).status());
+
+        Answer number = hubspot.handle(new Request("PATCH", path, byEmail, auth,
+                "{\"properties\":{\"zip\":62702}}".getBytes(UTF_8)));
+        assertEquals(400, number.status());
+        assertEquals("error", json(number).path("status").asText());
+        assertEquals("VALIDATION_ERROR", json(number).path("category").asText());
+        assertTrue(json(number).path("message").asText().contains("zip"), number.body());
+        Answer unknown = hubspot.handle(new Request("PATCH", path, byEmail, auth,
+                "{\"properties\":{\"city\":\"Boston\",\"planet\":\"Mars\"}}".getBytes(UTF_8)));
+        assertEquals(400, unknown.status());
+        assertEquals("VALIDATION_ERROR", json(unknown).path("category").asText());
+        assertTrue(json(unknown).path("message").asText().contains("PROPERTY_DOESNT_EXIST"), unknown.body());
+        assertEquals("62701", hubspot.state().at("/contacts/a@example.com/properties/zip").asText());
+        assertTrue(hubspot.state().at("/contacts/a@example.com/properties/city").isMissingNode());
+
+        Answer noSuchId = hubspot.handle(patch("/crm/v3/objects/contacts/999", auth, "{\"properties\":{\"zip\":\"1\"}}"));
+        assertEquals(404, noSuchId.status());
+        assertEquals("OBJECT_NOT_FOUND", json(noSuchId).path("category").asText());
+        assertEquals(401, hubspot.handle(new Request("PATCH", path, byEmail, Map.of("Content-Type", "application/json"),
+                "{\"properties\":{\"zip\":\"1\"}}".getBytes(UTF_8))).status());
+    }
+
+    @Test
+    void klaviyoImportsAProfileLocationCreatingOrUpdatingTheProfile() {
+        KlaviyoSandbox klaviyo = new KlaviyoSandbox();
+        klaviyo.suppress("a@example.com", "HARD_BOUNCE", AT);
+        Answer known = klaviyo.handle(post("/api/profile-import", KLAVIYO, klaviyoImport("a@example.com",
+                "{\"address1\":\"1 Main St\",\"address2\":\"Apt 2\",\"city\":\"Springfield\",\"region\":\"Illinois\","
+                        + "\"zip\":\"62701\",\"country\":\"United States\"}")));
+        assertEquals(200, known.status(), known.body());
+        assertEquals("application/vnd.api+json", known.contentType());
+        assertEquals("profile", json(known).at("/data/type").asText());
+        assertEquals(KlaviyoSandbox.id("a@example.com"), json(known).at("/data/id").asText());
+        assertEquals("a@example.com", json(known).at("/data/attributes/email").asText());
+        assertEquals("Apt 2", json(known).at("/data/attributes/location/address2").asText());
+
+        Answer created = klaviyo.handle(post("/api/profile-import", KLAVIYO, klaviyoImport("New@Example.com",
+                "{\"address1\":\"9 Rue X\",\"city\":\"Lyon\",\"zip\":\"69001\",\"country\":\"France\"}")));
+        assertEquals(201, created.status(), created.body());
+        assertEquals(KlaviyoSandbox.id("new@example.com"), json(created).at("/data/id").asText());
+        Answer updated = klaviyo.handle(post("/api/profile-import", KLAVIYO, klaviyoImport("new@example.com",
+                "{\"city\":\"Paris\",\"zip\":\"75001\"}")));
+        assertEquals(200, updated.status(), updated.body());
+        assertEquals("9 Rue X", json(updated).at("/data/attributes/location/address1").asText(),
+                "a location field not sent is kept");
+        assertEquals("Paris", json(updated).at("/data/attributes/location/city").asText());
+
+        ObjectNode state = klaviyo.state();
+        assertEquals("HARD_BOUNCE", state.at("/profiles/a@example.com/suppression").asText(),
+                "an import leaves consent and suppression as they were");
+        assertEquals("62701", state.at("/profiles/a@example.com/location/zip").asText());
+        assertEquals("NEVER_SUBSCRIBED", state.at("/profiles/new@example.com/consent").asText());
+        assertEquals("75001", state.at("/profiles/new@example.com/location/zip").asText());
+        assertEquals("France", state.at("/profiles/new@example.com/location/country").asText());
+    }
+
+    @Test
+    void klaviyoRefusesAnImportOfAnotherTypeOrWithoutEmailOrHeaders() {
+        KlaviyoSandbox klaviyo = new KlaviyoSandbox();
+        Answer wrongType = klaviyo.handle(post("/api/profile-import", KLAVIYO,
+                "{\"data\":{\"type\":\"customer\",\"attributes\":{\"email\":\"a@example.com\"}}}"));
+        assertEquals(400, wrongType.status());
+        assertEquals(400, json(wrongType).at("/errors/0/status").asInt());
+        assertEquals("/data/type", json(wrongType).at("/errors/0/source/pointer").asText());
+        Answer noEmail = klaviyo.handle(post("/api/profile-import", KLAVIYO,
+                "{\"data\":{\"type\":\"profile\",\"attributes\":{\"location\":{\"city\":\"Paris\"}}}}"));
+        assertEquals(400, noEmail.status());
+        assertEquals("invalid", json(noEmail).at("/errors/0/code").asText());
+        assertEquals("/data/attributes/email", json(noEmail).at("/errors/0/source/pointer").asText());
+        String good = klaviyoImport("a@example.com", "{\"city\":\"Paris\"}");
+        assertEquals(415, klaviyo.handle(post("/api/profile-import", Map.of("Authorization", "Klaviyo-API-Key pk_x",
+                "revision", "2026-07-15", "Content-Type", "application/json"), good)).status());
+        assertEquals(400, klaviyo.handle(post("/api/profile-import", Map.of("Authorization", "Klaviyo-API-Key pk_x",
+                "Content-Type", "application/vnd.api+json"), good)).status());
+        assertTrue(klaviyo.state().at("/profiles/a@example.com").isMissingNode(), "nothing refused was kept");
+    }
+
+    @Test
+    void loyaltyStoresAMemberAddressPerTypeAndAnswersARepeatedKeyWithoutApplyingIt() {
+        LoyaltySandbox loyalty = new LoyaltySandbox();
+        String path = "/api/v1/members/a%2Bvip%40example.com/address";
+        Answer stored = loyalty.handle(put(path, loyaltyHeaders("addr-1"), loyaltyAddress("M1", "shipping", "Springfield")));
+        assertEquals(200, stored.status(), stored.body());
+        JsonNode address = json(stored);
+        assertEquals("M1", address.path("memberId").asText());
+        assertEquals("a+vip@example.com", address.path("email").asText());
+        assertEquals("shipping", address.path("type").asText());
+        assertEquals("1 Main St", address.path("line1").asText());
+        assertEquals("Springfield", address.path("city").asText());
+        assertEquals("62701", address.path("postalCode").asText());
+        assertEquals("2026-11-23T10:00:00Z", address.path("updatedAt").asText());
+        assertEquals("salesforce", address.path("source").asText());
+
+        // The same key again: the first answer, nothing applied.
+        Answer repeat = loyalty.handle(put(path, loyaltyHeaders("addr-1"), loyaltyAddress("M1", "shipping", "Chicago")));
+        assertEquals(200, repeat.status(), repeat.body());
+        assertEquals("Springfield", json(repeat).path("city").asText());
+        assertEquals("Springfield", loyalty.state().at("/addresses/a+vip@example.com/shipping/city").asText());
+
+        assertEquals(200, loyalty.handle(put(path, loyaltyHeaders("addr-2"), loyaltyAddress("", "billing", "Chicago")))
+                .status());
+        ObjectNode state = loyalty.state();
+        assertEquals("Springfield", state.at("/addresses/a+vip@example.com/shipping/city").asText());
+        assertEquals("Chicago", state.at("/addresses/a+vip@example.com/billing/city").asText());
+        assertEquals(LoyaltySandbox.memberId("a+vip@example.com"),
+                state.at("/addresses/a+vip@example.com/billing/memberId").asText());
+        assertEquals(200, loyalty.handle(put(path, loyaltyHeaders("addr-3"), loyaltyAddress("M1", "shipping", "Peoria")))
+                .status());
+        assertEquals("Peoria", loyalty.state().at("/addresses/a+vip@example.com/shipping/city").asText());
+    }
+
+    @Test
+    void loyaltyRefusesAnAddressOfAnotherTypeOrWithoutARequiredField() {
+        LoyaltySandbox loyalty = new LoyaltySandbox();
+        String path = "/api/v1/members/a%40example.com/address";
+        Answer home = loyalty.handle(put(path, loyaltyHeaders("bad-1"), loyaltyAddress("M1", "home", "Springfield")));
+        assertEquals(400, home.status());
+        assertTrue(json(home).path("error").asText().contains("type must be shipping or billing"), home.body());
+        ObjectNode noPostalCode = (ObjectNode) node(loyaltyAddress("M1", "shipping", "Springfield"));
+        noPostalCode.remove("postalCode");
+        noPostalCode.put("line1", "");
+        Answer missing = loyalty.handle(put(path, loyaltyHeaders("bad-2"), noPostalCode.toString()));
+        assertEquals(400, missing.status());
+        assertTrue(json(missing).path("error").asText().contains("postalCode"), missing.body());
+        assertTrue(json(missing).path("error").asText().contains("line1"), missing.body());
+        assertTrue(loyalty.state().path("addresses").isEmpty(), loyalty.state().toString());
+        // A refused request does not use up its key.
+        assertEquals(200, loyalty.handle(put(path, loyaltyHeaders("bad-2"), loyaltyAddress("M1", "shipping", "Springfield")))
+                .status());
+        assertEquals(401, loyalty.handle(put(path, Map.of("Content-Type", "application/json"),
+                loyaltyAddress("M1", "shipping", "Springfield"))).status());
+    }
+
+    static String klaviyoImport(String email, String location) {
+        return "{\"data\":{\"type\":\"profile\",\"attributes\":{\"email\":\"" + email + "\",\"location\":" + location
+                + "}}}";
+    }
+
+    static Map<String, String> loyaltyHeaders(String idempotencyKey) {
+        return Map.of("X-Api-Key", "k", "Content-Type", "application/json", "Idempotency-Key", idempotencyKey);
+    }
+
+    /** An address PUT body as routes/loyalty-address-subscriber.yaml sends it. */
+    static String loyaltyAddress(String memberId, String type, String city) {
+        return "{\"memberId\":\"" + memberId + "\",\"type\":\"" + type + "\",\"line1\":\"1 Main St\",\"line2\":\"\","
+                + "\"city\":\"" + city + "\",\"region\":\"IL\",\"postalCode\":\"62701\",\"country\":\"US\","
+                + "\"updatedAt\":\"2026-11-23T10:00:00Z\",\"source\":\"salesforce\"}";
+    }
+
     static final String SHOPIFY = "/admin/api/2026-07/graphql.json";
 
     static String klaviyoJob(String type, String email, String consent) {
@@ -550,5 +821,9 @@ class SandboxApisTest {
 
     static Request patch(String path, Map<String, String> headers, String body) {
         return new Request("PATCH", path, Map.of(), headers, body.getBytes(UTF_8));
+    }
+
+    static Request put(String path, Map<String, String> headers, String body) {
+        return new Request("PUT", path, Map.of(), headers, body.getBytes(UTF_8));
     }
 }

@@ -28,6 +28,8 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
     public static final String CHECKOUT_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     public static final String LOYALTY_SECRET = "whsec_bG95YWx0eS1jdXJyZW50LXNlY3JldC1rZXk=";
     public static final String LOYALTY_PREVIOUS_SECRET = "whsec_bG95YWx0eS1wcmV2aW91cy1zZWNyZXQta2V5";
+    /** Salesforce's change notifications (address write-back: the CRM reports its master profile). */
+    public static final String SALESFORCE_SECRET = "whsec_c2FsZXNmb3JjZS1jaGFuZ2Utbm90aWZpY2F0aW9ucw==";
 
     public static final String ADMIN_TOKEN = "test-admin-token";
     public static final String KAFKA_BOOTSTRAP_PROPERTY = "hub.test.kafka-bootstrap";
@@ -54,6 +56,7 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
         config.put("hub.systems.shopify.previous-webhook-secret", SHOPIFY_PREVIOUS_SECRET);
         config.put("hub.systems.checkout.webhook-secret", CHECKOUT_SECRET);
         config.put("hub.systems.loyalty.webhook-secret", LOYALTY_SECRET);
+        config.put("hub.systems.salesforce.webhook-secret", SALESFORCE_SECRET);
         config.put("hub.systems.loyalty.previous-webhook-secret", LOYALTY_PREVIOUS_SECRET);
         config.put("hub.intake.max-body-bytes", "65536");
         config.put("hub.admin.token", ADMIN_TOKEN);

@@ -6,6 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.patch;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
@@ -125,6 +126,19 @@ public class VendorStubs implements QuarkusTestResourceLifecycleManager {
                                 + "\"restoreRate\":100.0}}}}")
                         .withTransformers("response-template")));
         loyalty.stubFor(post(urlPathEqualTo(ALERTS_PATH)).atPriority(5).willReturn(aResponse().withStatus(204)));
+        // Address write-back: HubSpot's contact update (200 with the object), Klaviyo's create-or-update profile
+        // (200 for an existing profile), the loyalty platform's member address (200).
+        hubspot.stubFor(patch(urlPathMatching(
+                "/crm/v3/objects/contacts/[^/]+")).atPriority(5).willReturn(aResponse().withStatus(200)
+                        .withHeader("Content-Type", "application/json")
+                        .withBody("{\"id\":\"512\",\"properties\":{},\"createdAt\":\"2026-01-01T00:00:00Z\","
+                                + "\"updatedAt\":\"2026-11-23T10:00:00Z\",\"archived\":false}")));
+        klaviyo.stubFor(post(urlPathEqualTo("/api/profile-import")).atPriority(5).willReturn(aResponse()
+                .withStatus(200).withHeader("Content-Type", "application/vnd.api+json")
+                .withBody("{\"data\":{\"type\":\"profile\",\"id\":\"01KLAVIYOPROFILE\",\"attributes\":{}}}")));
+        loyalty.stubFor(put(urlPathMatching(
+                "/api/v1/members/[^/]+/address")).atPriority(5).willReturn(aResponse().withStatus(200)
+                        .withHeader("Content-Type", "application/json").withBody("{\"status\":\"stored\"}")));
         loyalty.stubFor(post(urlPathEqualTo("/api/v1/consent-events")).atPriority(5)
                 .willReturn(aResponse().withStatus(202).withHeader("Content-Type", "application/json")
                         .withBody("{\"status\":\"accepted\"}")));

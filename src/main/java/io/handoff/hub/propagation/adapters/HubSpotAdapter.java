@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.handoff.hub.propagation.AddressPayload;
 import io.handoff.hub.propagation.Delivery;
 import io.handoff.hub.propagation.Outcome;
 import io.handoff.hub.propagation.SystemConfig;
@@ -27,6 +28,7 @@ import io.handoff.hub.support.Json;
  * in v4). A subscribe carries the legal basis ({@code hub.systems.hubspot.legal-basis}, default
  * {@code CONSENT_WITH_NOTICE}) and where the consent came from. Each input is confirmed by its entry in
  * {@code results}; an input HubSpot lists under {@code errors} fails with HubSpot's message. The v4 API takes EMAIL only.
+ * Address write-backs update the contact's address properties ({@link #deliverAddresses}).
  */
 public class HubSpotAdapter extends VendorAdapter {
 
@@ -124,5 +126,52 @@ public class HubSpotAdapter extends VendorAdapter {
             }
         }
         return outcomes;
+    }
+
+    /**
+     * Address write-back: {@code PATCH /crm/v3/objects/contacts/<id>} (or {@code /<email>?idProperty=email} while the
+     * hub does not know the contact id) with the contact's standard address properties {@code address, city, state,
+     * zip, country} (all strings); 200 confirms it, 404 means HubSpot holds no such contact (skipped). Only the target
+     * {@code standard} is written: HubSpot contacts have one address.
+     */
+    @Override
+    public List<Outcome> deliverAddresses(List<Delivery> batch, VendorClient client) {
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Delivery d : batch) {
+            AddressPayload address = AddressPayload.of(d);
+            if (!"standard".equals(address.target())) {
+                outcomes.add(Outcome.skipped(d, "field-not-mapped: HubSpot contacts have one address (target standard)"));
+                continue;
+            }
+            String url;
+            if (d.systemId() != null) {
+                url = config.url(CONTACTS + "/" + encode(d.systemId()));
+            } else if (d.email() != null) {
+                url = config.url(CONTACTS + "/" + encode(d.email()) + "?idProperty=email");
+            } else {
+                outcomes.add(Outcome.skipped(d, "not-in-system: neither a contact id nor an email is known"));
+                continue;
+            }
+            ObjectNode properties = Json.MAPPER.createObjectNode();
+            properties.put("address", address.street());
+            properties.put("city", address.text("city"));
+            properties.put("state", address.regionCode());
+            properties.put("zip", address.text("postalCode"));
+            properties.put("country", address.countryCode());
+            ObjectNode body = Json.MAPPER.createObjectNode();
+            body.set("properties", properties);
+            VendorRequest request = Requests.json("PATCH", url, headers, MEDIA_TYPE, body);
+            VendorAnswer answer = client.call(request);
+            outcomes.add(answer.status() == 404
+                    ? Outcome.skipped(d, "not-in-system: HubSpot holds no such contact")
+                    : Outcome.of(d, request, answer));
+        }
+        return outcomes;
+    }
+
+    static final String CONTACTS = "/crm/v3/objects/contacts";
+
+    private static String encode(String value) {
+        return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

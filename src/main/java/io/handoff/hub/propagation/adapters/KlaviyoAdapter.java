@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.handoff.hub.consent.ConsentState;
+import io.handoff.hub.propagation.AddressPayload;
 import io.handoff.hub.propagation.Delivery;
 import io.handoff.hub.propagation.Outcome;
 import io.handoff.hub.propagation.SystemConfig;
@@ -32,7 +33,8 @@ import io.handoff.hub.support.Json;
  * account-wide, which is what the ledger means by it; a purpose mapped to a list
  * ({@code hub.systems.klaviyo.lists.<purpose>=<list id>}) first checks each profile's membership and unsubscribes
  * only members from that list; any other purpose is not sent. SMS consent is not sent: Klaviyo keys SMS by phone
- * number, which the ledger does not hold.
+ * number, which the ledger does not hold. Addresses from the CRM master update the profile's location
+ * ({@link #deliverAddresses}).
  */
 public class KlaviyoAdapter extends VendorAdapter {
 
@@ -174,4 +176,41 @@ public class KlaviyoAdapter extends VendorAdapter {
         }
         return Requests.json("POST", config.url(path), headers, MEDIA_TYPE, body);
     }
+
+    /**
+     * Addresses from the CRM master (Klaviyo as a downstream system): {@code POST /api/profile-import}, Klaviyo's
+     * create-or-update by email, with the profile's {@code location} ({@code address1, address2, city, region, zip,
+     * country}); 200 (updated) or 201 (created) confirms it.
+     */
+    @Override
+    public List<Outcome> deliverAddresses(List<Delivery> batch, VendorClient client) {
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Delivery d : batch) {
+            if (d.email() == null) {
+                outcomes.add(Outcome.skipped(d, "not-in-system: no email known for this customer"));
+                continue;
+            }
+            AddressPayload address = AddressPayload.of(d);
+            ObjectNode location = Json.MAPPER.createObjectNode();
+            location.put("address1", address.text("line1"));
+            location.put("address2", address.text("line2"));
+            location.put("city", address.text("city"));
+            location.put("region", address.text("region").isEmpty() ? address.text("regionCode")
+                    : address.text("region"));
+            location.put("zip", address.text("postalCode"));
+            location.put("country", address.text("country").isEmpty() ? address.text("countryCode")
+                    : address.text("country"));
+            ObjectNode body = Json.MAPPER.createObjectNode();
+            ObjectNode data = body.putObject("data");
+            data.put("type", "profile");
+            ObjectNode attributes = data.putObject("attributes");
+            attributes.put("email", d.email());
+            attributes.set("location", location);
+            VendorRequest request = Requests.json("POST", config.url(PROFILE_IMPORT), headers, MEDIA_TYPE, body);
+            outcomes.add(Outcome.of(d, request, client.call(request)));
+        }
+        return outcomes;
+    }
+
+    static final String PROFILE_IMPORT = "/api/profile-import";
 }

@@ -5,6 +5,7 @@ import org.apache.camel.Exchange;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 
+import io.handoff.hub.propagation.AddressPayload;
 import io.handoff.hub.propagation.Delivery;
 import io.handoff.hub.propagation.Outcome;
 import io.handoff.hub.propagation.SystemConfig;
@@ -34,13 +35,18 @@ import io.handoff.hub.propagation.VendorRequest;
 public class RouteSubscriberAdapter extends OneByOneAdapter {
 
     public static final String ENDPOINT_PREFIX = "direct:subscriber-";
+    /** Where address deliveries go: a second route from the template, {@code flow: address-subscriber}. */
+    public static final String ADDRESS_ENDPOINT_PREFIX = "direct:address-subscriber-";
 
     private final String endpoint;
+    private final String addressEndpoint;
     private final String credential;
 
-    public RouteSubscriberAdapter(SystemConfig config) {
+    /** @param addressRoute true if a {@code direct:address-subscriber-<system>} route exists */
+    public RouteSubscriberAdapter(SystemConfig config, boolean addressRoute) {
         super(config);
         this.endpoint = ENDPOINT_PREFIX + config.name();
+        this.addressEndpoint = addressRoute ? ADDRESS_ENDPOINT_PREFIX + config.name() : null;
         // hub.systems.<name>.api-key; a system without one is called without the auth header.
         this.credential = config.optional("api-key").orElse(config.sandbox() ? "sandbox" : "");
     }
@@ -50,6 +56,38 @@ public class RouteSubscriberAdapter extends OneByOneAdapter {
         VendorRequest[] sent = new VendorRequest[1];
         VendorAnswer answer = client.send(endpoint, exchange -> prepare(exchange, d), done -> sent[0] = sent(done));
         return Outcome.of(d, sent[0], answer);
+    }
+
+    /**
+     * Address deliveries go to {@code direct:address-subscriber-<system>} (routes/loyalty-address-subscriber.yaml is
+     * the worked example) with the address in further properties: {@code hubField} (shipping, billing),
+     * {@code hubAddressLine1}, {@code hubAddressLine2}, {@code hubAddressCity}, {@code hubAddressRegion},
+     * {@code hubAddressRegionCode}, {@code hubAddressPostalCode}, {@code hubAddressCountry},
+     * {@code hubAddressCountryCode} (JSON-escaped, empty if unknown). Without such a route they are skipped.
+     */
+    @Override
+    public java.util.List<Outcome> deliverAddresses(java.util.List<Delivery> batch, VendorClient client) {
+        java.util.List<Outcome> outcomes = new java.util.ArrayList<>();
+        for (Delivery d : batch) {
+            if (addressEndpoint == null) {
+                outcomes.add(Outcome.skipped(d, "not-applicable: no " + ADDRESS_ENDPOINT_PREFIX + system()
+                        + " route takes addresses"));
+                continue;
+            }
+            AddressPayload address = AddressPayload.of(d);
+            VendorRequest[] sent = new VendorRequest[1];
+            VendorAnswer answer = client.send(addressEndpoint, exchange -> {
+                prepare(exchange, d);
+                exchange.setProperty("hubField", escape(address.field()));
+                for (String field : new String[] { "line1", "line2", "city", "region", "regionCode", "postalCode",
+                        "country", "countryCode" }) {
+                    exchange.setProperty("hubAddress" + Character.toUpperCase(field.charAt(0)) + field.substring(1),
+                            escape(address.text(field)));
+                }
+            }, done -> sent[0] = sent(done));
+            outcomes.add(Outcome.of(d, sent[0], answer));
+        }
+        return outcomes;
     }
 
     void prepare(Exchange exchange, Delivery d) {
@@ -62,7 +100,7 @@ public class RouteSubscriberAdapter extends OneByOneAdapter {
         exchange.setProperty("hubHubId", escape(d.hubId()));
         exchange.setProperty("hubChannel", escape(d.channel()));
         exchange.setProperty("hubPurpose", escape(d.purpose()));
-        exchange.setProperty("hubState", d.state().wireName());
+        exchange.setProperty("hubState", d.state() == null ? "" : d.state().wireName());
         exchange.setProperty("hubOptedIn", Boolean.toString(d.optedIn()));
         exchange.setProperty("hubReason", escape(d.reason()));
         exchange.setProperty("hubEventTime", d.eventTime().toString());
