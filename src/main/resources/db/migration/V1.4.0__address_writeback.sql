@@ -34,12 +34,14 @@ CREATE INDEX address_history_customer ON address_history (hub_id, field);
 
 -- What the CRM master profile holds per customer and field, as far as the hub knows: set when the hub plans a write
 -- (origin hub, confirmed_at once the CRM answered) or when the CRM reports an edit (origin crm). event_time is the
--- time of the event the value came from: older events never overwrite it. version: optimistic concurrency.
+-- time of the event the value came from: older events never overwrite it. previous_hash: the value it replaced (a CRM
+-- reporting that one while the hub's write is on its way is not an edit). version: optimistic concurrency.
 CREATE TABLE address_master (
     hub_id        VARCHAR(36)   NOT NULL,
     field         VARCHAR(32)   NOT NULL,
     address       VARCHAR(4000) NOT NULL,
     value_hash    VARCHAR(64)   NOT NULL,
+    previous_hash VARCHAR(64),
     event_time    TIMESTAMP WITH TIME ZONE NOT NULL,
     source_system VARCHAR(63)   NOT NULL,
     event_id      VARCHAR(255)  NOT NULL,
@@ -75,7 +77,8 @@ CREATE INDEX address_decision_customer ON address_decision (hub_id, decided_at);
 -- The writes: one per customer x field x normalised value x CRM, on top of one version of the master. The primary key
 -- is the idempotency key: the same address twice (a redelivery, two replicas, the same correction from two events) is
 -- one write; base_version (the master version it replaces) lets a customer move back to an earlier address later.
--- A CRM change notification carrying the value of one of these writes is the hub's echo (AddressWriteBack).
+-- A CRM change notification carrying the value of the latest of these writes to it, sent or confirmed, is the hub's
+-- echo (once: echoed_at).
 CREATE TABLE address_write (
     hub_id        VARCHAR(36)   NOT NULL,
     field         VARCHAR(32)   NOT NULL,
@@ -86,6 +89,7 @@ CREATE TABLE address_write (
     event_id      VARCHAR(255)  NOT NULL,
     written_at    TIMESTAMP WITH TIME ZONE NOT NULL,
     confirmed_at  TIMESTAMP WITH TIME ZONE,
+    echoed_at     TIMESTAMP WITH TIME ZONE,
     CONSTRAINT address_write_pk PRIMARY KEY (hub_id, field, value_hash, system, base_version)
 );
 CREATE INDEX address_write_delivery ON address_write (delivery_id);

@@ -68,6 +68,13 @@ public class AddressStore {
                 .stream().findFirst();
     }
 
+    /** The value the master held before its current one (null if none). */
+    public String previousHash(String hubId, String field) {
+        List<String> found = jdbc.query("SELECT previous_hash FROM address_master WHERE hub_id = ? AND field = ?",
+                (rs, i) -> rs.getString(1), hubId, field);
+        return found.isEmpty() ? null : found.get(0);
+    }
+
     /**
      * Sets the master's value for a field on top of {@code held} (null: none yet); returns the new version. Two
      * replicas setting it at once: one of them gets a primary key violation and decides again.
@@ -82,9 +89,9 @@ public class AddressStore {
                     ORIGIN_CRM.equals(origin) ? Sql.timestamp(now) : null);
             return 1;
         }
-        int updated = jdbc.update("UPDATE address_master SET address = ?, value_hash = ?, event_time = ?,"
-                + " source_system = ?, event_id = ?, origin = ?, updated_at = ?, confirmed_at = ?, version = version + 1"
-                + " WHERE hub_id = ? AND field = ? AND version = ?", s.address(), s.hash(),
+        int updated = jdbc.update("UPDATE address_master SET address = ?, previous_hash = value_hash, value_hash = ?,"
+                + " event_time = ?, source_system = ?, event_id = ?, origin = ?, updated_at = ?, confirmed_at = ?,"
+                + " version = version + 1 WHERE hub_id = ? AND field = ? AND version = ?", s.address(), s.hash(),
                 Sql.timestamp(s.eventTime()), s.system(), truncate(s.eventId(), 255), origin, Sql.timestamp(now),
                 ORIGIN_CRM.equals(origin) ? Sql.timestamp(now) : null, s.hubId(), s.field(), held.version());
         if (updated == 0) {
@@ -108,11 +115,38 @@ public class AddressStore {
                 + " AND system = ? AND base_version = ?", deliveryId, hubId, field, hash, system, baseVersion);
     }
 
-    /** The delivery of the hub's latest write of this value to this CRM since {@code since}, if any. */
-    public Optional<Long> hubWrite(String hubId, String field, String hash, String system, Instant since) {
-        return jdbc.query("SELECT delivery_id FROM address_write WHERE hub_id = ? AND field = ? AND value_hash = ?"
-                + " AND system = ? AND written_at >= ? ORDER BY written_at DESC", (rs, i) -> rs.getLong(1), hubId,
-                field, hash, system, Sql.timestamp(since)).stream().findFirst();
+    /**
+     * The hub's latest write of a field to a CRM: its value, its delivery and that delivery's status, when it was
+     * written, confirmed and (if so) echoed.
+     */
+    public record LastWrite(String hash, long baseVersion, Long deliveryId, String status, Instant writtenAt,
+            Instant confirmedAt, Instant echoedAt) {
+
+        /** Sent or confirmed, and not yet echoed: the CRM reporting this value now is the hub's echo. */
+        public boolean awaitsEcho(Instant since) {
+            Instant at = confirmedAt != null ? confirmedAt : writtenAt;
+            return echoedAt == null && ("sending".equals(status) || "delivered".equals(status)) && !at.isBefore(since);
+        }
+
+        /** Not yet answered by the CRM: waiting, being sent or retried. */
+        public boolean open() {
+            return "pending".equals(status) || "sending".equals(status);
+        }
+    }
+
+    public Optional<LastWrite> lastWrite(String hubId, String field, String system) {
+        return jdbc.query("SELECT w.value_hash, w.base_version, w.delivery_id, d.status, w.written_at, w.confirmed_at,"
+                + " w.echoed_at FROM address_write w LEFT JOIN delivery d ON d.id = w.delivery_id"
+                + " WHERE w.hub_id = ? AND w.field = ? AND w.system = ? ORDER BY w.base_version DESC, w.written_at DESC"
+                + " LIMIT 1", (rs, i) -> new LastWrite(rs.getString(1), rs.getLong(2),
+                        rs.getObject(3) == null ? null : rs.getLong(3), rs.getString(4), Sql.instant(rs, "written_at"),
+                        Sql.instant(rs, "confirmed_at"), Sql.instant(rs, "echoed_at")), hubId, field, system)
+                .stream().findFirst();
+    }
+
+    public void echoed(String hubId, String field, String system, long baseVersion, Instant at) {
+        jdbc.update("UPDATE address_write SET echoed_at = ? WHERE hub_id = ? AND field = ? AND system = ?"
+                + " AND base_version = ?", Sql.timestamp(at), hubId, field, system, baseVersion);
     }
 
     /** A CRM confirmed the write of delivery {@code deliveryId}; the master is confirmed if it still holds the value. */
@@ -123,10 +157,14 @@ public class AddressStore {
                 + " AND confirmed_at IS NULL", Sql.timestamp(at), hubId, field, hash);
     }
 
-    /** The master's version if it still holds {@code hash} for the field. */
+    /**
+     * The master's version if it still holds {@code hash} for the field, with the row locked: a decision changing it
+     * meanwhile waits, or has committed and this answers empty.
+     */
     public Optional<Long> masterVersionHolding(String hubId, String field, String hash) {
-        return jdbc.query("SELECT version FROM address_master WHERE hub_id = ? AND field = ? AND value_hash = ?",
-                (rs, i) -> rs.getLong(1), hubId, field, hash).stream().findFirst();
+        return jdbc.query("SELECT version, value_hash FROM address_master WHERE hub_id = ? AND field = ? FOR UPDATE",
+                (rs, i) -> hash.equals(rs.getString(2)) ? rs.getLong(1) : null, hubId, field).stream()
+                .filter(v -> v != null).findFirst();
     }
 
     /** One decision, in the write-back log. */

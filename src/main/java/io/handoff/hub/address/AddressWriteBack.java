@@ -1,6 +1,7 @@
 package io.handoff.hub.address;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -17,6 +18,8 @@ import org.apache.camel.Exchange;
 import org.jboss.logging.Logger;
 import org.springframework.dao.ConcurrencyFailureException;
 import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -65,6 +68,8 @@ public class AddressWriteBack {
     private static final Logger LOG = Logger.getLogger(AddressWriteBack.class);
     private static final int MAX_ATTEMPTS = 5;
     static final String CHANNEL = "address";
+    /** Longer addresses (as stored JSON) are refused: no CRM field takes them, and the columns hold 4,000. */
+    static final int MAX_ADDRESS_CHARS = 2000;
 
     private final CanonicalEventCodec codec;
     private final IdentityResolver identity;
@@ -175,6 +180,13 @@ public class AddressWriteBack {
         }
         AddressNormaliser.Normalised normalised = normaliser.normalise(f.address());
         ObjectNode stored = normaliser.stored(f.address());
+        if (stored.toString().length() > MAX_ADDRESS_CHARS) {
+            Decision tooLong = new Decision(hubId, f.field(), event.id(), system, null, event.time(),
+                    normalised.hash(), "skipped", "too-long", "the address is longer than " + MAX_ADDRESS_CHARS
+                            + " characters as JSON: not kept and not written", null);
+            store.decision(tooLong);
+            return List.of(tooLong);
+        }
         Seen seen = new Seen(hubId, f.field(), system, event.id(), event.type().wireName(), event.time(),
                 event.receivedAt(), stored.toString(), normalised.hash(), f.verification());
         store.history(seen);
@@ -225,31 +237,65 @@ public class AddressWriteBack {
         return decisions;
     }
 
-    /** A change notification from a CRM holding the master: the hub's echo, a repeat, or a genuine edit there. */
+    /**
+     * A change notification from a CRM holding the master: the hub's echo, a repeat, a report of the value a write on
+     * its way is replacing, or a genuine edit there.
+     */
     private List<Decision> crmReport(Seen seen, ObjectNode stored, Held held, Set<String> wake) {
-        Optional<Long> echo = store.hubWrite(seen.hubId(), seen.field(), seen.hash(), seen.system(),
-                clock.instant().minus(settings.echoWindow()));
-        if (echo.isPresent()) {
-            boolean current = held != null && held.hash().equals(seen.hash());
-            return List.of(decision(seen, seen.system(), "echo", "echo", seen.system() + " reports the value the hub"
-                    + " wrote (delivery " + echo.get() + ")" + (current ? "" : "; the master has moved on since")
-                    + ": not propagated", echo.get()));
+        String crm = seen.system();
+        Instant now = clock.instant();
+        Optional<AddressStore.LastWrite> last = store.lastWrite(seen.hubId(), seen.field(), crm);
+        if (last.isPresent() && last.get().hash().equals(seen.hash())
+                && last.get().awaitsEcho(now.minus(settings.echoWindow()))) {
+            store.echoed(seen.hubId(), seen.field(), crm, last.get().baseVersion(), now);
+            return List.of(decision(seen, crm, "echo", "echo", crm + " reports the value the hub wrote (delivery "
+                    + last.get().deliveryId() + "): not propagated", last.get().deliveryId()));
         }
         if (held != null && held.hash().equals(seen.hash())) {
-            return List.of(decision(seen, seen.system(), "skipped", "unchanged", seen.system() + " reports what the"
-                    + " master already holds", null));
+            return List.of(decision(seen, crm, "skipped", "unchanged", crm + " reports what the master already holds",
+                    null));
+        }
+        if (held != null && last.isPresent() && last.get().open()
+                && seen.hash().equals(store.previousHash(seen.hubId(), seen.field()))) {
+            return List.of(decision(seen, crm, "skipped", "write-pending", crm + " reports the value the hub's write"
+                    + " (delivery " + last.get().deliveryId() + ") is replacing; that write is still on its way",
+                    null));
         }
         if (held != null && !seen.eventTime().isAfter(held.eventTime())) {
-            return List.of(decision(seen, seen.system(), "skipped", "not-newer", "event time " + seen.eventTime()
+            return List.of(decision(seen, crm, "skipped", "not-newer", "event time " + seen.eventTime()
                     + " is not newer than the master's " + held.eventTime() + " (from " + held.system() + ")", null));
         }
+        long base = held == null ? 0 : held.version();
         long version = store.master(seen, AddressStore.ORIGIN_CRM, held);
-        List<String> sent = downstream(seen.hubId(), seen.field(), version, stored, seen.hash(), seen.system(),
-                seen.eventId(), seen.eventTime(), seen.receivedAt(), Set.of(seen.system()));
+        // The hub's own writes to this CRM still waiting (or parked) would overwrite the edit: they are superseded.
+        deliveries.supersedeOlder(Delivery.KIND_ADDRESS, "crm-edit:" + seen.eventId(), seen.hubId(), CHANNEL,
+                seen.field(), List.of(crm));
+        List<Decision> decisions = new ArrayList<>();
+        Set<String> crms = new LinkedHashSet<>();
+        String changeId = "address:" + seen.hubId() + ":" + seen.field() + ":" + version;
+        for (Crm other : settings.crms()) {
+            String target = other.fields().get(seen.field());
+            if (target == null) {
+                continue;
+            }
+            crms.add(other.system());
+            if (other.system().equals(crm) || lanes.systemConfig(other.system()).isEmpty()
+                    || !store.claimWrite(seen.hubId(), seen.field(), seen.hash(), other.system(), base, seen.eventId())) {
+                continue;
+            }
+            // The other CRMs hold the master too: they are written, so their echo is recognised as well.
+            long id = plan(changeId, other.system(), seen, stored, target);
+            store.writeDelivery(seen.hubId(), seen.field(), seen.hash(), other.system(), base, id);
+            decisions.add(decision(seen, other.system(), "written", "crm-edit", "an edit in " + crm
+                    + " is the master now", id));
+            wake.add(other.system());
+        }
+        List<String> sent = downstream(seen.hubId(), seen.field(), version, stored, seen.hash(), crm, seen.eventId(),
+                seen.eventTime(), seen.receivedAt(), crms);
         wake.addAll(sent);
-        return List.of(decision(seen, seen.system(), "learned", "crm-edit", "an edit in " + seen.system()
-                + " is now the master's " + seen.field() + "; sent on to " + (sent.isEmpty() ? "no system" : sent),
-                null));
+        decisions.add(0, decision(seen, crm, "learned", "crm-edit", "an edit in " + crm + " is now the master's "
+                + seen.field() + "; sent on to " + (sent.isEmpty() ? "no other system" : sent), null));
+        return decisions;
     }
 
     /**
@@ -272,12 +318,22 @@ public class AddressWriteBack {
         settings.crms().stream().filter(c -> c.fields().containsKey(p.field())).forEach(c -> written.add(c.system()));
         List<String> sent = downstream(d.hubId(), p.field(), version.get(), p.address(), p.hash(), d.originSystem(),
                 d.changeId(), d.eventTime(), d.receivedAt(), written);
-        sent.forEach(lanes::wake);
+        // The lanes can see the new rows once the receipt's transaction commits.
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    sent.forEach(lanes::wake);
+                }
+            });
+        } else {
+            sent.forEach(lanes::wake);
+        }
     }
 
     /** Plans the master's value of a field for the downstream systems (but {@code except}); returns them. */
     private List<String> downstream(String hubId, String field, long version, ObjectNode address, String hash,
-            String origin, String originEvent, java.time.Instant eventTime, java.time.Instant receivedAt,
+            String origin, String originEvent, Instant eventTime, Instant receivedAt,
             Set<String> except) {
         List<String> systems = new ArrayList<>();
         String changeId = "address-master:" + hubId + ":" + field + ":" + version;

@@ -35,6 +35,15 @@ public record AddressPayload(String field, String target, ObjectNode address, St
         }
     }
 
+    /** True if the delivery's payload is an address this class can read. */
+    public static boolean readable(Delivery d) {
+        try {
+            return of(d).address() != null;
+        } catch (IllegalStateException e) {
+            return false;
+        }
+    }
+
     /** A text field of the address, or "" if it is not there. */
     public String text(String name) {
         JsonNode value = address.get(name);

@@ -52,7 +52,9 @@ public class DeadLetterParking {
             Exchange sent = producer.send("kafka:" + topics.deadLetter(), exchange -> {
                 exchange.getMessage().setHeaders(Map.of(
                         KafkaConstants.KEY, receipt.path("hubId").asText(),
-                        DeadLetters.ORIGINAL_TOPIC, topics.forDomain(io.handoff.hub.event.EventType.Domain.LEDGER),
+                        DeadLetters.ORIGINAL_TOPIC, topics.forDomain(Delivery.KIND_ADDRESS.equals(
+                                receipt.path("kind").asText()) ? io.handoff.hub.event.EventType.Domain.ADDRESS
+                                        : io.handoff.hub.event.EventType.Domain.LEDGER),
                         DeadLetters.FAILED_ROUTE, "propagation-lane:" + receipt.path("system").asText(),
                         DeadLetters.ERROR, error.length() > 500 ? error.substring(0, 500) : error,
                         DELIVERY_ID, Long.toString(deliveryId),

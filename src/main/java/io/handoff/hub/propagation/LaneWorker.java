@@ -175,7 +175,19 @@ final class LaneWorker implements Runnable {
         if (addresses.isEmpty()) {
             return deliverParts(batch, adapter::deliver);
         }
-        List<Outcome> outcomes = new java.util.ArrayList<>(deliverParts(addresses, adapter::deliverAddresses));
+        List<Outcome> outcomes = new java.util.ArrayList<>();
+        List<Delivery> readable = new java.util.ArrayList<>();
+        for (Delivery d : addresses) {
+            // A payload that cannot be read fails alone (parked), instead of failing the batch on every claim.
+            if (AddressPayload.readable(d)) {
+                readable.add(d);
+            } else {
+                outcomes.add(Outcome.failed(d, null, null, "unreadable address payload"));
+            }
+        }
+        if (!readable.isEmpty()) {
+            outcomes.addAll(deliverParts(readable, adapter::deliverAddresses));
+        }
         List<Delivery> rest = batch.stream().filter(d -> !d.isAddress()).toList();
         if (!rest.isEmpty()) {
             outcomes.addAll(deliverParts(rest, adapter::deliver));

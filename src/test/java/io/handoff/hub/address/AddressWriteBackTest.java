@@ -270,6 +270,47 @@ class AddressWriteBackTest {
     }
 
     @Test
+    void aCrmEditWhileTheHubsWriteWaitsWinsAndReachesTheOtherCrm() {
+        salesforceAnswers(503);
+        validated("checkout", CHECKOUT_SECRET, "shipping", "2026-11-20T10:00:00Z", address("1 Checkout Road", null,
+                "Tulsa", "OK", "74103"), "smarty", smarty("Y", "AABB"));
+        await().atMost(DECIDED).until(() -> patches().size() >= 1);
+        // The agent's edit in Salesforce is newer than the checkout: it is the master, the waiting write is dropped.
+        crmUpdate("2026-11-21T09:00:00Z", address("2 Agent Street", null, "Tulsa", "OK", "74104"));
+        JsonNode view = await().atMost(DECIDED).until(this::addresses, v -> !decisions(v, "learned").isEmpty()
+                && "superseded".equals(salesforceDecision(v).at("/delivery/status").asText()));
+        assertEquals("2 Agent Street", view.at("/master/shipping/address/line1").asText());
+        // HubSpot holds the master too: it gets the agent's value.
+        await().atMost(DECIDED).until(() -> requests(VendorStubs.hubspot, patchRequestedFor(urlPathMatching(
+                "/crm/v3/objects/contacts/.+"))).stream().anyMatch(r -> r.getBodyAsString().contains("2 Agent Street")));
+        salesforceAnswers(204);
+        int calls = patches().size();
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> patches().size() == calls);
+        patches().forEach(p -> assertEquals("1 Checkout Road", json(p).path("MailingStreet").asText(),
+                "the checkout value was only tried while Salesforce was down, never sent over the agent's edit"));
+    }
+
+    @Test
+    void theCrmReportingTheOldValueWhileTheHubsWriteIsOnItsWayIsNotAnEdit() {
+        validated("checkout", CHECKOUT_SECRET, "shipping", "2026-11-20T10:00:00Z", address("10 First Street", null,
+                "Omaha", "NE", "68102"), "smarty", smarty("Y", "AABB"));
+        await().atMost(DECIDED).until(this::addresses, v -> !v.at("/master/shipping/confirmedAt").isNull()
+                && v.at("/master/shipping").isObject());
+        salesforceAnswers(503);
+        validated("checkout", CHECKOUT_SECRET, "shipping", "2026-11-21T10:00:00Z", address("20 Second Street", null,
+                "Omaha", "NE", "68102"), "smarty", smarty("Y", "AABB"));
+        await().atMost(DECIDED).until(() -> patches().size() >= 2);
+        // Salesforce notifies an unrelated change of the Contact, still carrying the old address.
+        crmUpdate("2026-11-22T09:00:00Z", address("10 First Street", null, "Omaha", "NE", "68102"));
+        JsonNode view = await().atMost(DECIDED).until(this::addresses,
+                v -> v.path("decisions").toString().contains("write-pending"));
+        assertEquals("20 Second Street", view.at("/master/shipping/address/line1").asText());
+        salesforceAnswers(204);
+        await().atMost(DECIDED).until(() -> patches().stream().anyMatch(p -> json(p).path("MailingStreet").asText()
+                .equals("20 Second Street")) && "delivered".equals(latestSalesforceStatus()));
+    }
+
+    @Test
     void aCrmThatIsDownIsRetriedUntilTheWriteIsDelivered() {
         VendorStubs.salesforce.stubFor(patch(urlPathEqualTo(SF_CONTACT + contact)).inScenario("down")
                 .whenScenarioStateIs(Scenario.STARTED).willReturn(aResponse().withStatus(503))
@@ -386,6 +427,21 @@ class AddressWriteBackTest {
             }
         }
         return Json.MAPPER.createObjectNode();
+    }
+
+    /** Salesforce answers every PATCH of this customer's Contact with {@code status} from now on. */
+    void salesforceAnswers(int status) {
+        VendorStubs.salesforce.stubFor(patch(urlPathEqualTo(SF_CONTACT + contact)).atPriority(1)
+                .willReturn(aResponse().withStatus(status)));
+    }
+
+    String latestSalesforceStatus() {
+        for (JsonNode d : addresses().path("decisions")) {
+            if ("salesforce".equals(d.path("targetSystem").asText()) && "written".equals(d.path("outcome").asText())) {
+                return d.at("/delivery/status").asText();
+            }
+        }
+        return "";
     }
 
     List<LoggedRequest> patches() {

@@ -74,6 +74,10 @@ public class RouteSubscriberAdapter extends OneByOneAdapter {
                         + " route takes addresses"));
                 continue;
             }
+            if (d.email() == null && d.systemId() == null) {
+                outcomes.add(Outcome.skipped(d, "not-in-system: neither an email nor an id is known"));
+                continue;
+            }
             AddressPayload address = AddressPayload.of(d);
             VendorRequest[] sent = new VendorRequest[1];
             VendorAnswer answer = client.send(addressEndpoint, exchange -> {

@@ -103,8 +103,9 @@ public class SalesforceAdapter extends OneByOneAdapter {
         body.put(prefix + "Street", address.street());
         body.put(prefix + "City", address.text("city"));
         if (addressCodes) {
-            body.put(prefix + "StateCode", address.text("regionCode"));
-            body.put(prefix + "CountryCode", address.text("countryCode"));
+            // Picklist orgs take codes; a name alone goes to the name field, which Salesforce matches to its code.
+            codeOrName(body, prefix + "State", address.text("regionCode"), address.text("region"));
+            codeOrName(body, prefix + "Country", address.text("countryCode"), address.text("country"));
         } else {
             body.put(prefix + "State", address.text("region").isEmpty() ? address.text("regionCode")
                     : address.text("region"));
@@ -113,6 +114,14 @@ public class SalesforceAdapter extends OneByOneAdapter {
         }
         body.put(prefix + "PostalCode", address.text("postalCode"));
         return body;
+    }
+
+    private static void codeOrName(ObjectNode body, String field, String code, String name) {
+        if (!code.isEmpty()) {
+            body.put(field + "Code", code);
+        } else if (!name.isEmpty()) {
+            body.put(field, name);
+        }
     }
 
     /** The customer's Contact ids, or the outcome that ends the delivery when they cannot be had. */
