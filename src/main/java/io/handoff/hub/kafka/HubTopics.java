@@ -15,6 +15,7 @@ public class HubTopics {
 
     private final Map<Domain, String> byDomain = new EnumMap<>(Domain.class);
     private final String deadLetter;
+    private final String stale;
 
     public HubTopics(KafkaSettings settings) {
         KafkaSettings.Topics t = settings.topics();
@@ -29,6 +30,12 @@ public class HubTopics {
         byDomain.put(Domain.FEED, t.feed());
         byDomain.put(Domain.LEDGER, t.ledger());
         this.deadLetter = t.deadLetter();
+        this.stale = t.stale();
+    }
+
+    /** Where stale events of time-sensitive feeds go instead of passing as current. */
+    public String stale() {
+        return stale;
     }
 
     public String forDomain(Domain domain) {
@@ -42,6 +49,7 @@ public class HubTopics {
     /** Every topic the hub uses. */
     public Set<String> all() {
         Set<String> all = new LinkedHashSet<>(byDomain.values());
+        all.add(stale);
         all.add(deadLetter);
         return all;
     }

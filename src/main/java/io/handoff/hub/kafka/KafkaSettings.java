@@ -96,6 +96,13 @@ public interface KafkaSettings {
         @WithDefault("handoff.ledger")
         String ledger();
 
+        /**
+         * Stale channel: events of a time-sensitive feed that were older than the feed's tolerance when they arrived,
+         * with the reason ({@code handoff_stale_reason}), instead of passing as current.
+         */
+        @WithDefault("handoff.stale")
+        String stale();
+
         /** Dead-letter topic: what could not be delivered after the last retry, for replay. */
         @WithDefault("handoff.dead-letter")
         String deadLetter();

@@ -10,8 +10,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import io.handoff.hub.kafka.KafkaSettings;
 
 /**
- * The sandbox switch. On, the hub also serves simulated Klaviyo, Salesforce, HubSpot, Shopify and loyalty APIs under
- * {@code /sandbox/<system>} and wires them as the subscribers of every system that has no base URL of its own. It is
+ * The sandbox switch. On, the hub also serves simulated Klaviyo, Salesforce, HubSpot, Shopify, loyalty and Amazon
+ * (SP-API Orders) APIs under {@code /sandbox/<system>} and wires them as the base URL of every system that has none of
+ * its own (the subscribers, and the Amazon orders poller; Amazon is no subscriber: it has no adapter or route). It is
  * on by default when the hub runs on its embedded Kafka (the one-command start) and off when it is pointed at a
  * Kafka cluster (production); {@code hub.sandbox.enabled} (env {@code HUB_SANDBOX_ENABLED}) decides either way.
  */
@@ -19,7 +20,7 @@ import io.handoff.hub.kafka.KafkaSettings;
 public class SandboxSettings {
 
     /** The systems the sandbox simulates. */
-    public static final Set<String> SYSTEMS = Set.of("klaviyo", "salesforce", "hubspot", "shopify", "loyalty");
+    public static final Set<String> SYSTEMS = Set.of("klaviyo", "salesforce", "hubspot", "shopify", "loyalty", "amazon");
 
     private final boolean enabled;
     private final String baseUrl;

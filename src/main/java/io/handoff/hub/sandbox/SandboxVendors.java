@@ -37,7 +37,10 @@ import io.vertx.ext.web.handler.BodyHandler;
  * UNSUBSCRIBE); Shopify INVALID (marketing state INVALID), else UNSUBSCRIBED; kept as given elsewhere (loyalty
  * lower-cased, default {@code unsubscribed});</li>
  * <li>{@code POST /sandbox/<system>/_subscribe} with {@code {"email": "a@example.com"}}: the contact subscribed and
- * mailable, as if the system missed an opt-out.</li>
+ * mailable, as if the system missed an opt-out (both refused by Amazon, which keeps no consent);</li>
+ * <li>{@code POST /sandbox/amazon/_orders} with {@code {"orderId": "902-...", "email": "a@example.com", "sku": "SKU-1",
+ * "quantity": 1, "purchasedAt": "2026-11-23T10:00:00Z"}}: an order placed on Amazon, listed by its Orders API from
+ * then on (see {@link AmazonSandbox}).</li>
  * </ul>
  * Start-up values of the knobs: {@code hub.sandbox.latency-ms}, {@code hub.sandbox.failure-rate}.
  */
@@ -69,6 +72,7 @@ public class SandboxVendors {
         apis.put("hubspot", new HubSpotSandbox());
         apis.put("shopify", new ShopifySandbox());
         apis.put("loyalty", new LoyaltySandbox());
+        apis.put("amazon", new AmazonSandbox());
         apis.keySet().forEach(s -> knobs.put(s, new Knobs(latencyMs, failureRate, 0, false)));
     }
 
@@ -156,6 +160,9 @@ public class SandboxVendors {
             }
             body.path("emails").forEach(e -> klaviyo.addToList(path.substring("/_lists/".length()), e.asText()));
             send(ctx, SandboxApi.Answer.empty(204));
+        } else if (path.equals("/_orders") && api instanceof AmazonSandbox amazon) {
+            send(ctx, amazon.handle(new SandboxApi.Request(method, path, Map.of(), Map.of(), ctx.body() == null
+                    || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes())));
         } else if ((path.equals("/_suppress") || path.equals("/_subscribe")) && method.equals("POST")) {
             send(ctx, seed(api, path, json(ctx)));
         } else {

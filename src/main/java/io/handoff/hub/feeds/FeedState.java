@@ -1,0 +1,140 @@
+package io.handoff.hub.feeds;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import io.handoff.hub.persistence.Sql;
+
+/** The {@code feed_state} and {@code feed_sample} tables: what each feed last delivered, and its recent records. */
+@ApplicationScoped
+public class FeedState {
+
+    private final JdbcTemplate jdbc;
+    private final Clock clock = Clock.systemUTC();
+
+    public FeedState(@Named("hubDataSource") DataSource dataSource) {
+        this.jdbc = new JdbcTemplate(dataSource);
+    }
+
+    /** A feed's row (all null / zero before anything arrived). */
+    public record Row(String feed, Instant lastEventTime, Instant lastReceivedAt, Instant lastSyncAt,
+            Long lastSyncRecords, String lastWatermark, Long lastDurationMs, int zeroRuns, Instant lastRecordsAt,
+            Instant lastFailureAt, String lastFailure, long staleEvents, String alertedStatus) {
+
+        static Row empty(String feed) {
+            return new Row(feed, null, null, null, null, null, null, 0, null, null, null, 0, null);
+        }
+    }
+
+    /** Lag and volume of a feed's records in a window, and the trailing average volume per window. */
+    public record Window(long records, Long lagP50Ms, Long lagP95Ms, double trailingRecordsPerWindow) {
+    }
+
+    private void ensure(String feed) {
+        jdbc.update("INSERT INTO feed_state (feed, zero_runs, stale_events) VALUES (?, 0, 0) ON CONFLICT DO NOTHING",
+                feed);
+    }
+
+    /** A record of an event feed arrived (event time at the source, receive time at the hub). */
+    public void event(String feed, Instant eventTime, Instant receivedAt) {
+        ensure(feed);
+        jdbc.update("UPDATE feed_state SET last_event_time = CASE WHEN last_event_time IS NULL OR last_event_time < ?"
+                + " THEN ? ELSE last_event_time END, last_received_at = CASE WHEN last_received_at IS NULL"
+                + " OR last_received_at < ? THEN ? ELSE last_received_at END WHERE feed = ?",
+                Sql.timestamp(eventTime), Sql.timestamp(eventTime), Sql.timestamp(receivedAt),
+                Sql.timestamp(receivedAt), feed);
+        sample(feed, receivedAt, Math.max(0, Duration.between(eventTime, receivedAt).toMillis()), 1);
+    }
+
+    /** A batch or poll run ended well ({@code feed.synced}); zero records count towards a silent feed. */
+    public void synced(String feed, Instant at, long records, String watermark, Long durationMs) {
+        ensure(feed);
+        jdbc.update("UPDATE feed_state SET last_sync_at = ?, last_sync_records = ?, last_watermark = ?,"
+                + " last_duration_ms = ?, zero_runs = CASE WHEN ? = 0 THEN zero_runs + 1 ELSE 0 END,"
+                + " last_records_at = CASE WHEN ? > 0 THEN ? ELSE last_records_at END WHERE feed = ?",
+                Sql.timestamp(at), records, watermark, durationMs, records, records, Sql.timestamp(at), feed);
+        sample(feed, at, 0, (int) Math.min(Integer.MAX_VALUE, records));
+    }
+
+    /** A run failed: the feed's last success stays where it was. */
+    public void failed(String feed, String why) {
+        ensure(feed);
+        jdbc.update("UPDATE feed_state SET last_failure_at = ?, last_failure = ? WHERE feed = ?",
+                Sql.timestamp(clock.instant()), why == null || why.length() <= 500 ? why : why.substring(0, 499) + "…",
+                feed);
+    }
+
+    /** An event of the feed was too old to pass as current. */
+    public void stale(String feed) {
+        ensure(feed);
+        jdbc.update("UPDATE feed_state SET stale_events = stale_events + 1 WHERE feed = ?", feed);
+    }
+
+    /** The watermark of the feed's last successful run, if any. */
+    public Optional<String> watermark(String feed) {
+        return row(feed).map(Row::lastWatermark);
+    }
+
+    public Optional<Row> row(String feed) {
+        return jdbc.query("SELECT * FROM feed_state WHERE feed = ?", (rs, i) -> new Row(rs.getString("feed"),
+                Sql.instant(rs, "last_event_time"), Sql.instant(rs, "last_received_at"), Sql.instant(rs, "last_sync_at"),
+                (Long) rs.getObject("last_sync_records", Long.class), rs.getString("last_watermark"),
+                (Long) rs.getObject("last_duration_ms", Long.class), rs.getInt("zero_runs"),
+                Sql.instant(rs, "last_records_at"), Sql.instant(rs, "last_failure_at"), rs.getString("last_failure"), rs.getLong("stale_events"),
+                rs.getString("alerted_status")), feed).stream().findFirst();
+    }
+
+    public Row rowOrEmpty(String feed) {
+        return row(feed).orElse(Row.empty(feed));
+    }
+
+    /** Records, lag p50/p95 in the window ending now, and the average records per window over {@code trailing}. */
+    public Window window(String feed, Duration window, int trailing) {
+        Instant now = clock.instant();
+        Instant from = now.minus(window);
+        List<Long> lags = jdbc.queryForList("SELECT lag_ms FROM feed_sample WHERE feed = ? AND received_at >= ?"
+                + " AND records > 0 ORDER BY lag_ms", Long.class, feed, Sql.timestamp(from));
+        Long records = jdbc.queryForObject("SELECT COALESCE(SUM(records), 0) FROM feed_sample WHERE feed = ?"
+                + " AND received_at >= ?", Long.class, feed, Sql.timestamp(from));
+        Long before = jdbc.queryForObject("SELECT COALESCE(SUM(records), 0) FROM feed_sample WHERE feed = ?"
+                + " AND received_at >= ? AND received_at < ?", Long.class, feed,
+                Sql.timestamp(from.minus(window.multipliedBy(trailing))), Sql.timestamp(from));
+        return new Window(records == null ? 0 : records, percentile(lags, 50), percentile(lags, 95),
+                (before == null ? 0 : before) / (double) trailing);
+    }
+
+    static Long percentile(List<Long> sorted, int p) {
+        if (sorted.isEmpty()) {
+            return null;
+        }
+        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    /** The detector alerted on {@code status} (null: nothing open). */
+    public void alerted(String feed, String status) {
+        ensure(feed);
+        jdbc.update("UPDATE feed_state SET alerted_status = ?, alerted_at = ? WHERE feed = ?", status,
+                Sql.timestamp(clock.instant()), feed);
+    }
+
+    /** Forgets samples older than {@code before}. */
+    public int forget(Instant before) {
+        return jdbc.update("DELETE FROM feed_sample WHERE received_at < ?", Sql.timestamp(before));
+    }
+
+    private void sample(String feed, Instant at, long lagMs, int records) {
+        jdbc.update("INSERT INTO feed_sample (feed, received_at, lag_ms, records) VALUES (?, ?, ?, ?)", feed,
+                Sql.timestamp(at), lagMs, records);
+    }
+}
