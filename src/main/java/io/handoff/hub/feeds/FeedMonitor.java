@@ -93,7 +93,9 @@ public class FeedMonitor {
         if (settings.feeds().isEmpty()) {
             return;
         }
-        scheduler.newJob(JOB).setInterval(interval).setConcurrentExecution(ConcurrentExecution.SKIP)
+        // The first check one interval after start: feeds get a moment to report before they are judged.
+        scheduler.newJob(JOB).setInterval(interval).setDelayed(interval)
+                .setConcurrentExecution(ConcurrentExecution.SKIP)
                 .setTask(execution -> {
                     if (claims.claim(JOB, execution.getScheduledFireTime())) {
                         check();

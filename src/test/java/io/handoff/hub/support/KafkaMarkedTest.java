@@ -43,11 +43,12 @@ public abstract class KafkaMarkedTest {
     }
 
     /**
-     * The topics {@link #written()} reads: by default the ones the intake writes to. The ledger's output topic is
-     * left out, because the ledger writes to it asynchronously after the intake's answer.
+     * The topics {@link #written()} reads: by default the ones the intake writes to. The ledger's output topic and
+     * the stale channel are left out: consumers write to them asynchronously after the intake's answer.
      */
     protected List<String> probedTopics() {
-        return topics.all().stream().filter(t -> !t.equals(topics.forDomain(Domain.LEDGER))).toList();
+        return topics.all().stream().filter(t -> !t.equals(topics.forDomain(Domain.LEDGER))
+                && !t.equals(topics.stale())).toList();
     }
 
     @AfterEach
