@@ -137,9 +137,11 @@ public class SegmentBench {
             }
             List<Long> sorted = millis.stream().sorted().toList();
             String count = last.replaceAll("(?s).*\"count\":(\\d+).*", "$1");
+            String evaluation = last.replaceAll("(?s).*\"evaluationMs\":(\\d+).*", "$1");
             System.out.printf("back-in-stock over %,d orders and %,d waitlist entries: %s members, answer in ms:"
-                    + " first %d, p50 %d, max %d (runs %s); answer %,d bytes%n", orders, waitlist, count,
-                    millis.get(0), sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1), millis, last.length());
+                    + " first %d, p50 %d, max %d (runs %s); answer %,d bytes, of which the hub's evaluation (freshness and"
+                    + " SQL) %s ms in the last run%n", orders, waitlist, count, millis.get(0), sorted.get(sorted.size() / 2),
+                    sorted.get(sorted.size() - 1), millis, last.length(), evaluation);
         } finally {
             hub.destroy();
             hub.waitFor();

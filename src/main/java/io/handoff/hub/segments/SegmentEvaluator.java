@@ -82,20 +82,25 @@ public class SegmentEvaluator {
             + " AND s.purpose = ? AND s.state = 'subscribed'";
 
     List<Member> backInStock(Segment segment, String sku) {
-        List<Object> args = new ArrayList<>(List.of(segment.channel(), segment.purpose()));
-        String sql = "SELECT c.hub_id, c.email, w.sku FROM feed_waitlist w JOIN customer c ON c.hub_id = w.hub_id"
-                + MARKETABLE
-                + " WHERE c.merged_into IS NULL"
-                + " AND EXISTS (SELECT 1 FROM feed_inventory i WHERE i.item = w.sku AND i.available > 0)"
+        List<Object> args = new ArrayList<>();
+        // From the SKUs in stock to their waitlists (the smallest side first), then per customer: marketable, and no
+        // order of that SKU in any channel since joining (the customer's orders by index, then that order's lines).
+        String sql = "SELECT c.hub_id, c.email, w.sku FROM feed_inventory i JOIN feed_waitlist w ON w.sku = i.item"
+                + " JOIN customer c ON c.hub_id = w.hub_id WHERE i.available > 0 AND c.merged_into IS NULL";
+        if (sku != null && !sku.isBlank()) {
+            sql += " AND i.item = ?";
+            args.add(sku);
+        }
+        sql += " AND EXISTS (SELECT 1 FROM consent_state s WHERE s.hub_id = w.hub_id AND s.channel = ? AND s.purpose = ?"
+                + " AND s.state = 'subscribed')"
                 + " AND NOT EXISTS (SELECT 1 FROM feed_order o WHERE o.hub_id = w.hub_id AND o.placed_at >= w.joined_at"
                 + " AND EXISTS (SELECT 1 FROM feed_order_line l WHERE l.system = o.system AND l.order_id = o.order_id"
                 + " AND l.sku = w.sku))";
-        if (sku != null && !sku.isBlank()) {
-            sql += " AND w.sku = ?";
-            args.add(sku);
-        }
-        return jdbc.query(sql + " ORDER BY w.sku, c.email", (rs, i) -> new Member(rs.getString(1), rs.getString(2),
-                rs.getString(3)), args.toArray());
+        args.add(segment.channel());
+        args.add(segment.purpose());
+        // An item stocked in several locations would list its waitlist once per location: DISTINCT.
+        return jdbc.query("SELECT DISTINCT * FROM (" + sql + ") m ORDER BY sku, email", (rs, i) -> new Member(
+                rs.getString(1), rs.getString(2), rs.getString(3)), args.toArray());
     }
 
     List<Member> loyaltyTier(Segment segment, Map<String, String> parameters, Instant now) {
