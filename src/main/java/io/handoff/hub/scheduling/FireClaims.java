@@ -50,6 +50,15 @@ public class FireClaims {
         return won;
     }
 
+    /**
+     * The start of the interval-grid slot (counted from the epoch) {@code fireTime} falls in: interval jobs fire at
+     * times that depend on each replica's start, their slot is the same on every replica, so it is what they claim.
+     */
+    public static Instant slot(Instant fireTime, java.time.Duration interval) {
+        long size = Math.max(1, interval.toMillis());
+        return Instant.ofEpochMilli(Math.floorDiv(fireTime.toEpochMilli(), size) * size);
+    }
+
     /** Forgets claims older than {@code before} (they only matter while replicas compete for one fire). */
     public int forget(Instant before) {
         return jdbc.update("DELETE FROM scheduled_fire WHERE fire_time < ?", Sql.timestamp(before));

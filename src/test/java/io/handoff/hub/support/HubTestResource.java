@@ -47,11 +47,12 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
         }
         Map<String, String> config = new HashMap<>();
         config.put("hub.data-dir", "./" + dataDir);
-        int kafkaPort = freePort();
+        int[] ports = freePorts(2);
+        int kafkaPort = ports[0];
         config.put("hub.kafka.embedded.port", Integer.toString(kafkaPort));
         // For tests that run against the packaged jar and cannot read the application's configuration.
         System.setProperty(KAFKA_BOOTSTRAP_PROPERTY, "127.0.0.1:" + kafkaPort);
-        config.put("hub.kafka.embedded.controller-port", Integer.toString(freePort()));
+        config.put("hub.kafka.embedded.controller-port", Integer.toString(ports[1]));
         config.put("hub.systems.shopify.webhook-secret", SHOPIFY_SECRET);
         config.put("hub.systems.shopify.previous-webhook-secret", SHOPIFY_PREVIOUS_SECRET);
         config.put("hub.systems.checkout.webhook-secret", CHECKOUT_SECRET);
@@ -90,6 +91,34 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
             statement.execute(sql);
         } catch (SQLException e) {
             throw new IllegalStateException("PostgreSQL at " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code n} distinct free ports: the sockets are held open together while they are chosen, so the system cannot
+     * hand out the same port twice (two separate {@link #freePort()} calls can).
+     */
+    public static int[] freePorts(int n) {
+        ServerSocket[] sockets = new ServerSocket[n];
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                sockets[i] = new ServerSocket(0);
+                ports[i] = sockets[i].getLocalPort();
+            }
+            return ports;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            for (ServerSocket socket : sockets) {
+                if (socket != null) {
+                    try {
+                        socket.close();
+                    } catch (IOException e) {
+                        // closing a probe socket
+                    }
+                }
+            }
         }
     }
 

@@ -97,10 +97,8 @@ public class AmazonSchedule {
         }
     }
 
-    /** The start of the interval-grid slot {@code fireTime} falls in: the same on every replica. */
     static Instant slot(Instant fireTime, Duration interval) {
-        long size = interval.toMillis();
-        return Instant.ofEpochMilli(Math.floorDiv(fireTime.toEpochMilli(), size) * size);
+        return FireClaims.slot(fireTime, interval);
     }
 
     void fire(Instant scheduledAt, Duration interval) {
