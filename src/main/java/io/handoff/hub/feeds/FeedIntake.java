@@ -81,6 +81,8 @@ public class FeedIntake {
             message.setHeader(STALE_REASON, reason);
             exchange.setProperty(DIVERTED, true);
             state.stale(f.id());
+            // It arrived, late: it counts towards the feed's lag, so the feed shows stale.
+            state.event(f.id(), event.time(), event.receivedAt());
             LOG.infof("%s %s diverted to the stale topic: %s", event.type().wireName(), event.id(), reason);
         }
     }
@@ -99,8 +101,14 @@ public class FeedIntake {
         ObjectNode data = event.data();
         switch (event.type()) {
             case FEED_SYNCED -> {
-                // A run's heartbeat: its time is when the run ended well.
-                state.synced(data.path("feed").asText(), event.time(), data.path("records").asLong(),
+                // A run's heartbeat: its time is when the run ended well. Only the feed's own system may report it.
+                String feed = data.path("feed").asText();
+                if (settings.feed(feed).filter(f -> f.system().equals(system)).isEmpty()) {
+                    LOG.warnf("feed.synced %s from %s names feed %s, which is not a feed of %s in %s: ignored",
+                            event.id(), system, feed, system, FeedSettings.FILE);
+                    return;
+                }
+                state.synced(feed, event.time(), data.path("records").asLong(),
                         text(data, "watermark"), data.path("durationMs").isNumber() ? data.get("durationMs").asLong()
                                 : null);
                 return;
@@ -109,9 +117,12 @@ public class FeedIntake {
             case INVENTORY_CHANGED -> store.inventory(system, event.time(), data);
             case WAITLIST_JOINED -> {
                 String hubId = customer(data.get("customer"));
-                if (hubId != null) {
-                    store.waitlist(hubId, data.path("sku").asText(), event.time(), system);
+                if (hubId == null) {
+                    LOG.warnf("waitlist.joined %s from %s names no customer the hub can resolve: not stored", event.id(),
+                            system);
+                    return;
                 }
+                store.waitlist(hubId, data.path("sku").asText(), event.time(), system);
             }
             case LOYALTY_TIER_CHANGED -> {
                 String hubId = customer(data.get("customer"));

@@ -93,11 +93,13 @@ public class FeedMonitor {
         if (settings.feeds().isEmpty()) {
             return;
         }
+        Duration every = io.quarkus.runtime.configuration.DurationConverter.parseDuration(interval);
         // The first check one interval after start: feeds get a moment to report before they are judged.
         scheduler.newJob(JOB).setInterval(interval).setDelayed(interval)
                 .setConcurrentExecution(ConcurrentExecution.SKIP)
                 .setTask(execution -> {
-                    if (claims.claim(JOB, execution.getScheduledFireTime())) {
+                    // Interval jobs fire at times that depend on each replica's start: claim the interval slot.
+                    if (claims.claim(JOB, FireClaims.slot(execution.getScheduledFireTime(), every))) {
                         check();
                     }
                 }).schedule();
@@ -123,16 +125,21 @@ public class FeedMonitor {
                 data.set("segments", Json.MAPPER.valueToTree(s.feed().segments()));
                 data.set("reasons", Json.MAPPER.valueToTree(s.reasons()));
                 data.put("lastSuccess", s.lastSuccess() == null ? null : s.lastSuccess().toString());
+                // Claimed first: of two replicas checking at once, the one that moves the state raises the alert.
+                if (!state.alerted(s.feed().id(), alerted, now)) {
+                    continue;
+                }
                 if (now == null) {
                     alerts.raise("feed.recovered", "feed " + s.feed().id() + " is fresh again", data);
                 } else {
                     alerts.raise("feed." + now, "feed " + s.feed().id() + " is " + now + ": "
                             + String.join("; ", s.reasons()), data);
                 }
-                state.alerted(s.feed().id(), now);
                 raised++;
             }
             state.forget(clock.instant().minus(window.multipliedBy(TRAILING_WINDOWS + 1L)));
+            // Claims matter only while replicas compete for one slot; the detector keeps the table small.
+            claims.forget(clock.instant().minus(Duration.ofDays(1)));
         } catch (RuntimeException e) {
             LOG.warnf("feed detector: %s; checking again next time", e.getClass().getSimpleName());
         }

@@ -59,10 +59,16 @@ public class FeedState {
     /** A batch or poll run ended well ({@code feed.synced}); zero records count towards a silent feed. */
     public void synced(String feed, Instant at, long records, String watermark, Long durationMs) {
         ensure(feed);
-        jdbc.update("UPDATE feed_state SET last_sync_at = ?, last_sync_records = ?, last_watermark = ?,"
+        // A redelivered or late heartbeat never moves the feed back.
+        int updated = jdbc.update("UPDATE feed_state SET last_sync_at = ?, last_sync_records = ?, last_watermark = ?,"
                 + " last_duration_ms = ?, zero_runs = CASE WHEN ? = 0 THEN zero_runs + 1 ELSE 0 END,"
-                + " last_records_at = CASE WHEN ? > 0 THEN ? ELSE last_records_at END WHERE feed = ?",
-                Sql.timestamp(at), records, watermark, durationMs, records, records, Sql.timestamp(at), feed);
+                + " last_records_at = CASE WHEN ? > 0 THEN ? ELSE last_records_at END"
+                + " WHERE feed = ? AND (last_sync_at IS NULL OR last_sync_at < ?)",
+                Sql.timestamp(at), records, watermark, durationMs, records, records, Sql.timestamp(at), feed,
+                Sql.timestamp(at));
+        if (updated == 0) {
+            return;
+        }
         sample(feed, at, 0, (int) Math.min(Integer.MAX_VALUE, records));
     }
 
@@ -121,11 +127,17 @@ public class FeedState {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
     }
 
-    /** The detector alerted on {@code status} (null: nothing open). */
-    public void alerted(String feed, String status) {
+    /**
+     * Moves the status the detector alerted on from {@code from} to {@code to} (null: nothing open); false if another
+     * replica moved it first (then that replica raises the alert, not this one).
+     */
+    public boolean alerted(String feed, String from, String to) {
         ensure(feed);
-        jdbc.update("UPDATE feed_state SET alerted_status = ?, alerted_at = ? WHERE feed = ?", status,
-                Sql.timestamp(clock.instant()), feed);
+        String was = from == null ? "alerted_status IS NULL" : "alerted_status = ?";
+        Object[] args = from == null ? new Object[] { to, Sql.timestamp(clock.instant()), feed }
+                : new Object[] { to, Sql.timestamp(clock.instant()), feed, from };
+        return jdbc.update("UPDATE feed_state SET alerted_status = ?, alerted_at = ? WHERE feed = ? AND " + was,
+                args) == 1;
     }
 
     /** Forgets samples older than {@code before}. */

@@ -64,7 +64,7 @@ public record FeedStatus(Feed feed, String status, List<String> reasons, Instant
         if (feed.mode() != Mode.EVENT && age != null && age.compareTo(feed.tolerance()) > 0) {
             stale.add("last successful run " + human(age) + " ago, tolerance " + human(feed.tolerance()));
         }
-        if (window.lagP95Ms() != null && window.lagP95Ms() > feed.tolerance().toMillis()) {
+        if (feed.mode() == Mode.EVENT && window.lagP95Ms() != null && window.lagP95Ms() > feed.tolerance().toMillis()) {
             stale.add("events arrive " + human(Duration.ofMillis(window.lagP95Ms())) + " late (p95), tolerance "
                     + human(feed.tolerance()));
         }

@@ -36,7 +36,9 @@ public class FeedStore {
     /** An order with its lines ({@code order.placed} data), replacing what was stored for it. */
     public void order(String system, String hubId, Instant placedAt, String eventId, JsonNode data) {
         String orderId = data.path("order").path("id").asText();
-        String status = text(data.path("order"), "financialStatus");
+        // A cancelled order is kept, marked, and does not count as a purchase.
+        String status = data.path("order").hasNonNull("cancelledAt") ? "cancelled"
+                : text(data.path("order"), "financialStatus");
         transactions.executeWithoutResult(tx -> {
             Object[] update = { hubId, Sql.timestamp(placedAt), status, eventId, Sql.timestamp(clock.instant()),
                 system, orderId };

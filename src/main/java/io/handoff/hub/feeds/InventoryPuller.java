@@ -1,5 +1,8 @@
 package io.handoff.hub.feeds;
 
+import static io.handoff.hub.reconciliation.pullers.RoutePuller.pointer;
+import static io.handoff.hub.reconciliation.pullers.RoutePuller.text;
+
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -45,7 +48,8 @@ import io.quarkus.scheduler.Scheduler;
  * the system's stock list page by page and says, as JSON pointers, where each page holds its items, each item's SKU,
  * available quantity, location and time, and the next cursor. Every {@code hub.systems.<system>.inventory.poll-interval}
  * (default PT15M; one replica per interval slot) a run pages through the whole list, publishes each item as an
- * {@code inventory.changed} event of that system (through the staleness filter and the store like any other), and ends
+ * {@code inventory.changed} event of that system (its time the run's start: a stock list is current when read; the
+ * item's own {@code updatedAt} goes in {@code changedAt}) (through the staleness filter and the store like any other), and ends
  * with a {@code feed.synced} heartbeat of the system's inventory feed (records, watermark = the newest item time,
  * duration). A failed page is asked again with the same cursor (backoff, Retry-After), up to
  * {@code hub.systems.<system>.inventory.page-attempts} (default 5); then the run fails: the feed's last failure is
@@ -137,22 +141,28 @@ public class InventoryPuller {
                 Exchange[] done = new Exchange[1];
                 VendorAnswer answer = page(config, cursor, done);
                 JsonNode body = Requests.body(answer);
-                JsonNode items = body.at(property(done[0], "hubItemsPointer"));
+                JsonNode items = body.at(pointer(done[0], "hubItemsPointer"));
                 if (!items.isArray()) {
                     throw new IllegalStateException("page " + pages + " holds no item array at "
-                            + property(done[0], "hubItemsPointer"));
+                            + pointer(done[0], "hubItemsPointer"));
                 }
                 for (JsonNode item : items) {
-                    String sku = text(item, property(done[0], "hubSkuPointer"));
+                    String sku = text(item, pointer(done[0], "hubSkuPointer"));
                     if (sku == null) {
                         continue;
                     }
-                    Instant time = time(text(item, property(done[0], "hubTimePointer")), started);
-                    String location = text(item, property(done[0], "hubLocationPointer"));
-                    JsonNode available = item.at(property(done[0], "hubAvailablePointer"));
+                    // A stock list is a snapshot: current when it is read. The item's own time (when the stock last
+                    // changed) travels in the data; an unchanged item is not stale for being unchanged.
+                    Instant time = started;
+                    Instant changed = time(text(item, pointer(done[0], "hubTimePointer")), null);
+                    String location = text(item, pointer(done[0], "hubLocationPointer"));
+                    JsonNode available = item.at(pointer(done[0], "hubAvailablePointer"));
                     ObjectNode data = Json.MAPPER.createObjectNode();
                     data.put("sku", sku);
                     data.put("locationId", location);
+                    if (changed != null) {
+                        data.put("changedAt", changed.toString());
+                    }
                     if (available.canConvertToInt()) {
                         data.put("available", available.asInt());
                     } else {
@@ -161,13 +171,13 @@ public class InventoryPuller {
                     String key = "sku:" + sku;
                     publisher.publish(new CanonicalEvent(system + "-inventory:" + sku + ":" + (location == null ? "*"
                             : location) + ":" + time.toEpochMilli(), "/systems/" + system, EventType.INVENTORY_CHANGED,
-                            key, time, clock.instant(), TimeSource.PAYLOAD, Map.of(), data, key));
+                            key, time, clock.instant(), TimeSource.DELIVERY, Map.of(), data, key));
                     records++;
-                    if (newest == null || time.isAfter(newest)) {
-                        newest = time;
+                    if (changed != null && (newest == null || changed.isAfter(newest))) {
+                        newest = changed;
                     }
                 }
-                String next = text(body, property(done[0], "hubNextPointer"));
+                String next = text(body, pointer(done[0], "hubNextPointer"));
                 if (next != null && next.equals(cursor)) {
                     throw new IllegalStateException("page " + pages + " answered its own cursor again");
                 }
@@ -225,19 +235,6 @@ public class InventoryPuller {
                 "http://" + name + "-inventory?throwExceptionOnFailure=false", new RateLimiter(
                         config.intValue("inventory.rate-limit.per-second", 0),
                         config.intValue("inventory.rate-limit.per-minute", 0))));
-    }
-
-    private static String property(Exchange done, String name) {
-        String p = done == null ? null : done.getProperty(name, String.class);
-        return p == null ? "" : p;
-    }
-
-    private static String text(JsonNode node, String pointer) {
-        if (pointer.isEmpty()) {
-            return null;
-        }
-        JsonNode value = node.at(pointer);
-        return value.isMissingNode() || value.isNull() || value.asText().isBlank() ? null : value.asText();
     }
 
     /** An item's time (RFC 3339 with an offset); the run's start when it has none or it cannot be read. */

@@ -194,6 +194,18 @@ public class IdentityResolver {
         Map<String, List<String>> held = systemIds(merged);
         jdbc.update("UPDATE customer_system_id SET hub_id = ? WHERE hub_id = ?", survivor, merged);
         jdbc.update("UPDATE customer SET merged_into = ? WHERE hub_id = ?", survivor, merged);
+        // The feeds' data follows the customer: orders, waitlists (the earlier sign-up of a SKU stays), tiers and
+        // eligibility (the survivor's own row stays where both have one).
+        jdbc.update("UPDATE feed_order SET hub_id = ? WHERE hub_id = ?", survivor, merged);
+        jdbc.update("UPDATE feed_waitlist s SET joined_at = (SELECT m.joined_at FROM feed_waitlist m WHERE m.hub_id = ?"
+                + " AND m.sku = s.sku) WHERE s.hub_id = ? AND EXISTS (SELECT 1 FROM feed_waitlist m WHERE m.hub_id = ?"
+                + " AND m.sku = s.sku AND m.joined_at < s.joined_at)", merged, survivor, merged);
+        for (String[] table : new String[][] { { "feed_waitlist", "sku" }, { "feed_loyalty_tier", "program" },
+            { "feed_promotion", "promotion_id" } }) {
+            jdbc.update("DELETE FROM " + table[0] + " m WHERE m.hub_id = ? AND EXISTS (SELECT 1 FROM " + table[0]
+                    + " s WHERE s.hub_id = ? AND s." + table[1] + " = m." + table[1] + ")", merged, survivor);
+            jdbc.update("UPDATE " + table[0] + " SET hub_id = ? WHERE hub_id = ?", survivor, merged);
+        }
         return held;
     }
 }

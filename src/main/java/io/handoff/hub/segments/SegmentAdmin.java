@@ -32,6 +32,8 @@ import io.handoff.hub.support.JsonAnswers;
 public class SegmentAdmin {
 
     private static final Logger LOG = Logger.getLogger(SegmentAdmin.class);
+    /** The parameters the rules read (SegmentEvaluator). */
+    static final java.util.Set<String> KNOWN_PARAMETERS = java.util.Set.of("sku", "tier", "program", "promotion");
 
     private final SegmentSettings settings;
     private final SegmentEvaluator evaluator;
@@ -110,9 +112,13 @@ public class SegmentAdmin {
             throw new ClientErrorException(400, "invalid_parameters", "body must be {\"parameters\": {name: value}}");
         }
         given.fields().forEachRemaining(e -> {
-            if (!e.getValue().isTextual()) {
+            if (!KNOWN_PARAMETERS.contains(e.getKey())) {
+                throw new ClientErrorException(400, "invalid_parameters", "unknown parameter " + e.getKey()
+                        + " (known: " + KNOWN_PARAMETERS + ")");
+            }
+            if (!e.getValue().isTextual() || e.getValue().asText().isBlank()) {
                 throw new ClientErrorException(400, "invalid_parameters", "parameter " + e.getKey()
-                        + " must be a string");
+                        + " must be a non-empty string");
             }
             parameters.put(e.getKey(), e.getValue().asText());
         });

@@ -94,7 +94,7 @@ public class SegmentEvaluator {
         sql += " AND EXISTS (SELECT 1 FROM consent_state s WHERE s.hub_id = w.hub_id AND s.channel = ? AND s.purpose = ?"
                 + " AND s.state = 'subscribed')"
                 + " AND NOT EXISTS (SELECT 1 FROM feed_order o WHERE o.hub_id = w.hub_id AND o.placed_at >= w.joined_at"
-                + " AND EXISTS (SELECT 1 FROM feed_order_line l WHERE l.system = o.system AND l.order_id = o.order_id"
+                + " AND (o.status IS NULL OR o.status <> 'cancelled') AND EXISTS (SELECT 1 FROM feed_order_line l WHERE l.system = o.system AND l.order_id = o.order_id"
                 + " AND l.sku = w.sku))";
         args.add(segment.channel());
         args.add(segment.purpose());

@@ -84,6 +84,16 @@ class FeedStatusTest {
     }
 
     @Test
+    void lateRecordsMakeOnlyAnEventFeedStale() {
+        Window late = new Window(5, 3_600_000L, 7_200_000L, 0);
+        assertEquals("stale", FeedStatus.of(feed(Mode.EVENT, null, Duration.ofHours(1), false),
+                received(NOW.minusSeconds(60)), late, NOW).status());
+        assertEquals("fresh", FeedStatus.of(feed(Mode.POLL, null, Duration.ofHours(1), false),
+                synced(NOW.minusSeconds(60), 0), late, NOW).status(),
+                "a poll that just ran is current, however old the orders it read were");
+    }
+
+    @Test
     void aVolumeCollapseIsSilent() {
         Feed events = feed(Mode.EVENT, null, Duration.ofHours(1), false);
         assertEquals("silent", FeedStatus.of(events, received(NOW.minusSeconds(10)), new Window(2, 10L, 20L, 100),

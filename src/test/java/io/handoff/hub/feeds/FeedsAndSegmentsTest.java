@@ -108,6 +108,13 @@ class FeedsAndSegmentsTest {
     @Inject
     HubTopics topics;
 
+    @Inject
+    io.handoff.hub.identity.IdentityResolver identity;
+
+    @Inject
+    @jakarta.inject.Named("hubDataSource")
+    javax.sql.DataSource dataSource;
+
     @Test
     void theSeedsStoryFromWaitlistToHeldSegmentAndBack() throws Exception {
         String buyer = unique("amazon-buyer");
@@ -214,9 +221,41 @@ class FeedsAndSegmentsTest {
         RestAssured.given().auth().oauth2(ADMIN_TOKEN).post("/api/segments/nope/evaluate").then().statusCode(404);
         RestAssured.given().auth().oauth2(ADMIN_TOKEN).contentType("application/json").body("{\"parameters\": 3}")
                 .post("/api/segments/back-in-stock/evaluate").then().statusCode(400);
+        RestAssured.given().auth().oauth2(ADMIN_TOKEN).contentType("application/json")
+                .body("{\"parameters\": {\"SKU\": \"SKU-1\"}}").post("/api/segments/back-in-stock/evaluate").then()
+                .statusCode(400).body("error.message", org.hamcrest.Matchers.containsString("unknown parameter SKU"));
+        RestAssured.given().auth().oauth2(ADMIN_TOKEN).contentType("application/json")
+                .body("{\"parameters\": {\"sku\": \" \"}}").post("/api/segments/back-in-stock/evaluate").then()
+                .statusCode(400);
+        RestAssured.given().auth().oauth2(ADMIN_TOKEN).contentType("application/json").body("{not json")
+                .post("/api/segments/back-in-stock/evaluate").then().statusCode(400);
         RestAssured.given().auth().oauth2(ADMIN_TOKEN).queryParam("format", "xml").get("/api/feeds").then()
                 .statusCode(400);
         RestAssured.given().auth().oauth2(ADMIN_TOKEN).get("/api/segments").then().statusCode(200);
+    }
+
+    @Test
+    void aMergedCustomersWaitlistFollowsTheSurvivor() {
+        String survivor = unique("survivor");
+        String merged = unique("merged");
+        String sku = "SKU-MERGE-" + UUID.randomUUID().toString().substring(0, 6);
+        checkout("waitlist.joined", Instant.now(), Json.MAPPER.createObjectNode().put("sku", sku), merged);
+        checkout("consent.changed", Instant.now(), Json.MAPPER.createObjectNode().put("channel", "email")
+                .put("purpose", "marketing").put("state", "subscribed"), survivor);
+        await().atMost(SOON).until(() -> waitlisted(sku).size() == 1 && identity.byEmail(survivor).isPresent());
+        String mergedId = identity.byEmail(merged).orElseThrow();
+        assertEquals(List.of(mergedId), waitlisted(sku));
+        ObjectNode data = Json.MAPPER.createObjectNode();
+        data.set("survivor", Json.MAPPER.createObjectNode().put("email", survivor));
+        data.putArray("merged").addObject().put("email", merged);
+        send("checkout", CHECKOUT_SECRET, "customer.merged", Instant.now(), data);
+        String survivorId = identity.byEmail(survivor).orElseThrow();
+        await().atMost(SOON).until(() -> waitlisted(sku).equals(List.of(survivorId)));
+    }
+
+    List<String> waitlisted(String sku) {
+        return new org.springframework.jdbc.core.JdbcTemplate(dataSource).queryForList(
+                "SELECT hub_id FROM feed_waitlist WHERE sku = ?", String.class, sku);
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------------

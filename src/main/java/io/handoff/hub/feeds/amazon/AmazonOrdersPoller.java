@@ -101,6 +101,9 @@ public class AmazonOrdersPoller {
     }
 
     /** The settings and clients of a switched-on Amazon, made when first polled. */
+    /** How far before the watermark each run asks again (orders listed late). */
+    static final Duration OVERLAP = Duration.ofMinutes(2);
+
     private record Wiring(SystemConfig config, VendorClient orders, VendorClient items, Map<String, String> headers,
             String marketplaces, Duration initialLookback, int pageSize, int attempts, Backoff backoff,
             Duration maxRetryWait) {
@@ -173,8 +176,11 @@ public class AmazonOrdersPoller {
         int pages = 0;
         try {
             Optional<String> previous = state.watermark(FEED).filter(s -> !s.isBlank());
-            Instant after = lastUpdatedAfter(previous, startedAt, w.initialLookback());
             Instant seen = previous.map(AmazonOrdersPoller::instant).orElse(null);
+            // Asked from a little before the watermark: an order Amazon lists late, with an update time just below
+            // the last run's newest, is still read (its id is stable: storing it again is an upsert).
+            Instant after = lastUpdatedAfter(seen == null ? previous : Optional.of(seen.minus(OVERLAP).toString()),
+                    startedAt, w.initialLookback());
             Instant newest = null;
             String cursor = null;
             do {
@@ -195,13 +201,12 @@ public class AmazonOrdersPoller {
                         continue;
                     }
                     Instant updated = instant(Json.text(order, "LastUpdateDate"));
-                    // LastUpdatedAfter includes its boundary: the last run's newest order comes back; it is not news.
-                    if (seen != null && updated != null && !updated.isAfter(seen)) {
-                        continue;
-                    }
                     List<JsonNode> items = items(w, orderId);
                     publisher.accept(orderPlaced(order, items, clock.instant()));
-                    orders++;
+                    // Only what is newer than the last run's newest is news (the records the heartbeat reports).
+                    if (seen == null || updated == null || updated.isAfter(seen)) {
+                        orders++;
+                    }
                     if (updated != null && (newest == null || updated.isAfter(newest))) {
                         newest = updated;
                     }
@@ -212,7 +217,8 @@ public class AmazonOrdersPoller {
                 }
                 cursor = next == null || next.isEmpty() ? null : next;
             } while (cursor != null);
-            String watermark = newest != null ? newest.toString()
+            // Never back: an order re-read in the overlap is older than the last watermark.
+            String watermark = newest != null && (seen == null || newest.isAfter(seen)) ? newest.toString()
                     : previous.filter(p -> instant(p) != null).orElse(after.toString());
             long durationMs = (System.nanoTime() - started) / 1_000_000;
             publisher.accept(feedSynced(startedAt, clock.instant(), orders, watermark, durationMs));

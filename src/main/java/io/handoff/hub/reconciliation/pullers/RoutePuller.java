@@ -84,12 +84,14 @@ public class RoutePuller implements SuppressionPuller {
         return new Page(contacts, next, items.size());
     }
 
-    private static String pointer(Exchange done, String property) {
+    /** A JSON pointer the route recorded as an exchange property ("" when it set none). */
+    public static String pointer(Exchange done, String property) {
         String p = done == null ? null : done.getProperty(property, String.class);
         return p == null ? "" : p;
     }
 
-    private static String text(JsonNode node, String pointer) {
+    /** The text at a JSON pointer, or null for an empty pointer, a missing, null or blank value. */
+    public static String text(JsonNode node, String pointer) {
         if (pointer.isEmpty()) {
             return null;
         }

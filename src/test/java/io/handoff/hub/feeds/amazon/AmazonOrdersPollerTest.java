@@ -177,17 +177,18 @@ class AmazonOrdersPollerTest {
                     .withHeader("x-amz-access-token", equalTo(TOKEN)));
         }
 
-        // The heartbeat is what stores the watermark; the next run asks for what changed after it.
+        // The heartbeat is what stores the watermark; the next run asks for what changed after it (from two minutes
+        // before it, for orders Amazon lists late).
         state.watermark = synced.data().path("watermark").asText();
         published.clear();
-        stubOrders(firstPage("2026-11-21T09:30:00Z"), ok(page(null)));
+        stubOrders(firstPage("2026-11-21T09:28:00Z"), ok(page(null)));
 
         Run next = poller().poll();
 
         assertEquals(0, next.orders());
         assertEquals("2026-11-21T09:30:00Z", next.watermark(), "no orders: the watermark stays");
         amazon.verify(1, getRequestedFor(urlPathEqualTo(ORDERS))
-                .withQueryParam("LastUpdatedAfter", equalTo("2026-11-21T09:30:00Z")));
+                .withQueryParam("LastUpdatedAfter", equalTo("2026-11-21T09:28:00Z")));
         assertEquals(1, published.size());
         assertEquals(EventType.FEED_SYNCED, published.get(0).type());
         assertEquals(0, published.get(0).data().path("records").asInt());
@@ -195,22 +196,36 @@ class AmazonOrdersPollerTest {
     }
 
     @Test
-    void aWatermarkNewerThanTwoMinutesAgoIsCappedAsSpApiRequires() {
-        state.watermark = "2026-11-21T11:59:30Z";
+    void aWatermarkInTheFutureIsCappedAtTwoMinutesAgoAsSpApiRequires() {
+        state.watermark = "2026-11-21T12:05:00Z";
         stubOrders(firstPage("2026-11-21T11:58:00Z"), ok(page(null)));
 
         Run run = poller().poll();
 
         assertEquals(0, run.orders());
-        assertEquals("2026-11-21T11:59:30Z", run.watermark());
+        assertEquals("2026-11-21T12:05:00Z", run.watermark());
         amazon.verify(1, getRequestedFor(urlPathEqualTo(ORDERS))
                 .withQueryParam("LastUpdatedAfter", equalTo("2026-11-21T11:58:00Z")));
     }
 
     @Test
+    void anOrderListedAgainInTheOverlapIsStoredAgainButIsNoNews() {
+        state.watermark = "2026-11-21T09:30:00Z";
+        stubOrders(firstPage("2026-11-21T09:28:00Z"), ok(page(null,
+                order(A, "2026-11-21T09:20:00Z", "2026-11-21T09:29:00Z", "Unshipped", null, "25.00"))));
+        stubItems(A, null, ok(items(A, null, item("SKU-1", "B00KETTLE1", "11111111111111", 1, "25.00", "Kettle"))));
+
+        Run run = poller().poll();
+
+        assertEquals(0, run.orders(), "updated before the watermark: not news");
+        assertEquals(EventType.ORDER_PLACED, published.get(0).type(), "published again all the same (an upsert)");
+        assertEquals("2026-11-21T09:30:00Z", run.watermark());
+    }
+
+    @Test
     void aThrottledPageIsAskedAgainWithTheSameNextTokenAfterTheWaitAmazonAsksFor() {
         state.watermark = "2026-11-21T09:00:00Z";
-        stubOrders(firstPage("2026-11-21T09:00:00Z"), ok(page("t2",
+        stubOrders(firstPage("2026-11-21T08:58:00Z"), ok(page("t2",
                 order(A, "2026-11-21T09:20:00Z", "2026-11-21T09:25:00Z", "Unshipped", "a@marketplace.amazon.com",
                         "25.00"))));
         String scenario = "throttled page two";
@@ -244,7 +259,7 @@ class AmazonOrdersPollerTest {
     @Test
     void aPageThatKeepsFailingFailsTheRunWithoutAHeartbeat() {
         state.watermark = "2026-11-21T09:00:00Z";
-        stubOrders(firstPage("2026-11-21T09:00:00Z"), ok(page("t2",
+        stubOrders(firstPage("2026-11-21T08:58:00Z"), ok(page("t2",
                 order(A, "2026-11-21T09:20:00Z", "2026-11-21T09:25:00Z", "Unshipped", "a@marketplace.amazon.com",
                         "25.00"))));
         stubOrders(nextPage("t2"), error(500, "InternalFailure"));
