@@ -15,11 +15,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.handoff.hub.address.AddressVerdicts.Level;
+import io.handoff.hub.support.SettingsFiles;
 
 /**
  * The address write-back rules integration teams edit: {@code routes/address-writeback-settings.yaml} (in
@@ -79,12 +77,9 @@ public class AddressSettings {
             // No file: no write-back (nothing is written to any CRM), said once at start.
             return new File(List.of(), new Threshold("verified", 90), null, Map.of(), List.of());
         }
-        ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-        yaml.findAndRegisterModules();
         File file;
         try {
-            file = yaml.readValue(Files.readAllBytes(path), File.class);
+            file = SettingsFiles.read(path, File.class);
         } catch (IOException e) {
             throw new IllegalStateException(path + ": " + e.getMessage().lines().findFirst().orElse(""), e);
         }

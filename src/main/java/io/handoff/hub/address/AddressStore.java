@@ -18,6 +18,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import io.handoff.hub.address.AddressRules.Held;
 import io.handoff.hub.address.AddressVerdicts.Verification;
 import io.handoff.hub.persistence.Sql;
+import static io.handoff.hub.propagation.Deliveries.truncate;
 
 /** The address tables (V1.4.0): history, the CRM master per field, decisions and writes. */
 @ApplicationScoped
@@ -199,9 +200,5 @@ public class AddressStore {
                 + " v.confirmed_at AS delivery_confirmed_at FROM address_decision d LEFT JOIN delivery v"
                 + " ON v.id = d.delivery_id WHERE d.hub_id = ? ORDER BY d.decided_at DESC, d.id DESC LIMIT ?", hubId,
                 limit);
-    }
-
-    static String truncate(String value, int max) {
-        return value == null || value.length() <= max ? value : value.substring(0, max - 1) + "…";
     }
 }

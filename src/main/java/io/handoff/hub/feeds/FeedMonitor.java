@@ -74,17 +74,34 @@ public class FeedMonitor {
                 state.window(f.id(), window, TRAILING_WINDOWS), now));
     }
 
+    /** The statuses the gauges read: computed once for all of them, for a few seconds (one scrape). */
+    private record Snapshot(Instant at, java.util.Map<String, FeedStatus> byFeed) {
+    }
+
+    private volatile Snapshot snapshot = new Snapshot(Instant.EPOCH, java.util.Map.of());
+
+    private Optional<FeedStatus> forGauges(String feed) {
+        Snapshot s = snapshot;
+        if (Duration.between(s.at(), clock.instant()).compareTo(Duration.ofSeconds(5)) > 0) {
+            java.util.Map<String, FeedStatus> byFeed = new java.util.HashMap<>();
+            statuses().forEach(f -> byFeed.put(f.feed().id(), f));
+            s = new Snapshot(clock.instant(), byFeed);
+            snapshot = s;
+        }
+        return Optional.ofNullable(s.byFeed().get(feed));
+    }
+
     void start(@Observes AfterStart event) {
         for (FeedSettings.Feed feed : settings.feeds()) {
             Tags tags = Tags.of("feed", feed.id(), "system", feed.system());
             // 0 fresh, 1 stale, 2 silent.
-            Gauge.builder("handoff.feed.status", () -> status(feed.id()).map(s -> s.fresh() ? 0
+            Gauge.builder("handoff.feed.status", () -> forGauges(feed.id()).map(s -> s.fresh() ? 0
                     : FeedStatus.STALE.equals(s.status()) ? 1 : 2).orElse(2)).tags(tags)
                     .description("0 fresh, 1 stale, 2 silent").register(registry);
-            Gauge.builder("handoff.feed.age.seconds", () -> status(feed.id()).map(FeedStatus::age)
+            Gauge.builder("handoff.feed.age.seconds", () -> forGauges(feed.id()).map(FeedStatus::age)
                     .map(a -> (double) a.toSeconds()).orElse(Double.NaN)).tags(tags)
                     .description("time since the feed's last record (event feeds) or successful run").register(registry);
-            Gauge.builder("handoff.feed.lag.p95.seconds", () -> status(feed.id()).map(FeedStatus::lagP95Ms)
+            Gauge.builder("handoff.feed.lag.p95.seconds", () -> forGauges(feed.id()).map(FeedStatus::lagP95Ms)
                     .map(l -> l / 1000.0).orElse(Double.NaN)).tags(tags)
                     .description("receive time - event time, p95 over the window").register(registry);
             Gauge.builder("handoff.feed.tolerance.seconds", () -> feed.tolerance().toSeconds()).tags(tags)

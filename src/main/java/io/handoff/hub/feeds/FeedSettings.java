@@ -16,11 +16,9 @@ import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.handoff.hub.event.EventType;
+import io.handoff.hub.support.SettingsFiles;
 
 /**
  * The feed registry integration teams edit: {@code routes/feeds-settings.yaml} (in {@code hub.routes-dir}; the
@@ -78,10 +76,8 @@ public class FeedSettings {
         if (!Files.isRegularFile(path)) {
             return List.of();
         }
-        ObjectMapper yaml = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-        yaml.findAndRegisterModules();
         try {
-            File file = yaml.readValue(Files.readAllBytes(path), File.class);
+            File file = SettingsFiles.read(path, File.class);
             List<Feed> feeds = new ArrayList<>();
             Set<String> ids = new HashSet<>();
             for (FeedEntry e : file.feeds()) {

@@ -76,8 +76,7 @@ public class FeedState {
     public void failed(String feed, String why) {
         ensure(feed);
         jdbc.update("UPDATE feed_state SET last_failure_at = ?, last_failure = ? WHERE feed = ?",
-                Sql.timestamp(clock.instant()), why == null || why.length() <= 500 ? why : why.substring(0, 499) + "…",
-                feed);
+                Sql.timestamp(clock.instant()), io.handoff.hub.propagation.Deliveries.truncate(why, 500), feed);
     }
 
     /** An event of the feed was too old to pass as current. */

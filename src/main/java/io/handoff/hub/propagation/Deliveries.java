@@ -400,7 +400,8 @@ public class Deliveries {
                 rs.getString("payload"));
     }
 
-    static String truncate(String value, int max) {
+    /** The value, cut to {@code max} characters with an ellipsis if longer (for bounded columns). */
+    public static String truncate(String value, int max) {
         return value == null || value.length() <= max ? value : value.substring(0, max - 1) + "…";
     }
 }

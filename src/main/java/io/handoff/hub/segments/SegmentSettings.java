@@ -14,11 +14,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.handoff.hub.feeds.FeedSettings;
+import io.handoff.hub.support.SettingsFiles;
 
 /**
  * Segment definitions integration teams edit: {@code routes/segments-settings.yaml}. Per segment: the rule it is
@@ -60,9 +58,8 @@ public class SegmentSettings {
         if (!Files.isRegularFile(path)) {
             return List.of();
         }
-        ObjectMapper yaml = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         try {
-            List<Segment> segments = yaml.readValue(Files.readAllBytes(path), File.class).segments();
+            List<Segment> segments = SettingsFiles.read(path, File.class).segments();
             Set<String> ids = new HashSet<>();
             for (Segment s : segments) {
                 if (!ids.add(s.id())) {

@@ -97,12 +97,9 @@ public class AmazonSchedule {
         }
     }
 
-    static Instant slot(Instant fireTime, Duration interval) {
-        return FireClaims.slot(fireTime, interval);
-    }
 
     void fire(Instant scheduledAt, Duration interval) {
-        Instant slot = slot(scheduledAt, interval);
+        Instant slot = FireClaims.slot(scheduledAt, interval);
         if (!claims.claim(JOB, slot)) {
             LOG.debugf("%s slot %s runs on another replica", JOB, slot);
             return;

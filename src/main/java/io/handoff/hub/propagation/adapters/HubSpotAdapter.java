@@ -145,9 +145,9 @@ public class HubSpotAdapter extends VendorAdapter {
             }
             String url;
             if (d.systemId() != null) {
-                url = config.url(CONTACTS + "/" + encode(d.systemId()));
+                url = config.url(CONTACTS + "/" + RouteSubscriberAdapter.pathSegment(d.systemId()));
             } else if (d.email() != null) {
-                url = config.url(CONTACTS + "/" + encode(d.email()) + "?idProperty=email");
+                url = config.url(CONTACTS + "/" + RouteSubscriberAdapter.pathSegment(d.email()) + "?idProperty=email");
             } else {
                 outcomes.add(Outcome.skipped(d, "not-in-system: neither a contact id nor an email is known"));
                 continue;
@@ -170,8 +170,4 @@ public class HubSpotAdapter extends VendorAdapter {
     }
 
     static final String CONTACTS = "/crm/v3/objects/contacts";
-
-    private static String encode(String value) {
-        return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
-    }
 }
