@@ -191,14 +191,16 @@ public class Deliveries {
 
     public Claim claim(String system, int limit, Duration ttl) {
         Instant now = clock.instant();
-        // Two index range scans (system, status, next_attempt_at) rather than one OR that would scan the system's rows.
+        // Two index range scans (system, status, ...) rather than one OR that would scan the system's rows. First what
+        // a replica that died left in flight (its claim ran out): it is older than anything waiting behind it, and
+        // must not starve behind a steady stream of new work.
         List<Long> due = new ArrayList<>(jdbc.query("SELECT d.id FROM delivery d WHERE d.system = ? AND d.status = ?"
-                + " AND d.next_attempt_at <= ?" + NOT_BEHIND_ONE_BEING_SENT + " ORDER BY d.next_attempt_at, d.id LIMIT ?",
-                (rs, i) -> rs.getLong(1), system, PENDING, Sql.timestamp(now), SENDING, Sql.timestamp(now), limit));
+                + " AND d.claim_until < ? ORDER BY d.id LIMIT ?", (rs, i) -> rs.getLong(1), system, SENDING,
+                Sql.timestamp(now), limit));
         if (due.size() < limit) {
-            due.addAll(jdbc.query("SELECT d.id FROM delivery d WHERE d.system = ? AND d.status = ? AND d.claim_until < ?"
-                    + " ORDER BY d.id LIMIT ?", (rs, i) -> rs.getLong(1), system, SENDING, Sql.timestamp(now),
-                    limit - due.size()));
+            due.addAll(jdbc.query("SELECT d.id FROM delivery d WHERE d.system = ? AND d.status = ?"
+                    + " AND d.next_attempt_at <= ?" + NOT_BEHIND_AN_OPEN_ONE + " ORDER BY d.next_attempt_at, d.id LIMIT ?",
+                    (rs, i) -> rs.getLong(1), system, PENDING, Sql.timestamp(now), limit - due.size()));
         }
         if (due.isEmpty()) {
             return new Claim(null, List.of());
@@ -218,14 +220,23 @@ public class Deliveries {
     }
 
     /**
-     * A consent (or address) delivery waits while an older one of its kind for the same customer, channel and purpose
-     * (address: field) is still open (waiting or being sent) for the system, so a system never receives two changes of
-     * one customer out of order.
+     * Extends a claim the lane still works on (a batch can take longer than one claim period when vendors are slow),
+     * so that only a claim whose replica died runs out. Answers how many deliveries it still holds.
      */
-    private static final String NOT_BEHIND_ONE_BEING_SENT = " AND NOT EXISTS (SELECT 1 FROM delivery o"
+    public int renew(String token, Duration ttl) {
+        return jdbc.update("UPDATE delivery SET claim_until = ? WHERE claimed_by = ? AND status = ?",
+                Sql.timestamp(clock.instant().plus(ttl)), token, SENDING);
+    }
+
+    /**
+     * A consent (or address) delivery waits while an older one of its kind for the same customer, channel and purpose
+     * (address: field) is still open (waiting, being sent, or left in flight by a replica that died, until it is taken
+     * over and finished) for the system, so a system never receives two changes of one customer out of order.
+     */
+    private static final String NOT_BEHIND_AN_OPEN_ONE = " AND NOT EXISTS (SELECT 1 FROM delivery o"
             + " WHERE o.hub_id = d.hub_id AND o.system = d.system AND o.channel = d.channel AND o.purpose = d.purpose"
             + " AND o.kind = d.kind AND d.kind IN ('consent', 'address') AND o.id < d.id"
-            + " AND (o.status = 'pending' OR (o.status = ? AND o.claim_until >= ?)))";
+            + " AND o.status IN ('" + PENDING + "', '" + SENDING + "'))";
 
     /** The receipt fields of one call. */
     public record Evidence(String method, String url, String body, Integer status, String answer, String error) {

@@ -36,10 +36,12 @@ public interface LaneSettings {
     long pollIntervalMs();
 
     /**
-     * How long a claimed delivery belongs to its lane before another replica may take it over, in milliseconds. Longer
-     * than a batch can take (batch size / concurrency x calls x response timeout).
+     * How long a claimed delivery belongs to its lane before another replica may take it over, in milliseconds. The
+     * lane renews its claim every third of this while it works on the batch, so this bounds how long the deliveries
+     * in flight on a replica that died (SIGKILL, lost node) wait before another replica, or the restarted one, sends
+     * them again.
      */
-    @WithDefault("900000")
+    @WithDefault("60000")
     long claimTtlMs();
 
     /** Connect timeout of vendor calls, in milliseconds. */

@@ -3,6 +3,9 @@ package io.handoff.hub.propagation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -24,6 +27,12 @@ final class LaneWorker implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(LaneWorker.class);
     private static final Duration TROUBLE_PAUSE = Duration.ofSeconds(2);
+    /** Renews the claims of the batches in flight, for every lane (one short UPDATE each). */
+    private static final ScheduledExecutorService RENEWALS = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "lane-claim-renewal");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final SubscriberAdapter adapter;
     private final VendorClient client;
@@ -104,6 +113,15 @@ final class LaneWorker implements Runnable {
         }
     }
 
+    private void renew(String token, Duration ttl) {
+        try {
+            deliveries.renew(token, ttl);
+        } catch (RuntimeException e) {
+            // The database is unreachable: the claim runs out, and the batch is sent again (idempotently) later.
+            LOG.debugf("propagation lane %s: claim %s not renewed (%s)", adapter.system(), token, e.getMessage());
+        }
+    }
+
     Instant pausedUntil() {
         return pausedUntil;
     }
@@ -131,8 +149,16 @@ final class LaneWorker implements Runnable {
                     idle(Duration.ofMillis(settings.pollIntervalMs()));
                     continue;
                 }
-                List<Outcome> outcomes = deliver(claim.deliveries());
+                List<Outcome> outcomes;
                 List<Outcome> toPark = new java.util.ArrayList<>();
+                Duration ttl = Duration.ofMillis(settings.claimTtlMs());
+                java.util.concurrent.ScheduledFuture<?> renewal = RENEWALS.scheduleAtFixedRate(
+                        () -> renew(claim.token(), ttl), ttl.toMillis() / 3, ttl.toMillis() / 3, TimeUnit.MILLISECONDS);
+                try {
+                    outcomes = deliver(claim.deliveries());
+                } finally {
+                    renewal.cancel(false);
+                }
                 try {
                     // One commit for the batch's receipts...
                     deliveries.transactions().executeWithoutResult(tx -> recordAll(outcomes, claim.token(), toPark));

@@ -74,6 +74,7 @@ public class HubSpotSandbox implements SandboxApi {
     }
 
     private final Map<String, Contact> contacts = new ConcurrentHashMap<>();
+    private final ConsentTransitions transitions = new ConsentTransitions();
     /** Per email: the contact's address properties. */
     private final Map<String, AddressProperties> properties = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
@@ -327,6 +328,12 @@ public class HubSpotSandbox implements SandboxApi {
                 ? new Contact(ids.incrementAndGet(), k, status, source, reason, at, at)
                 : status.equals(old.status()) ? old
                 : new Contact(old.id(), k, status, source, reason, old.created(), at));
+        transitions.note(email, "SUBSCRIBED".equals(status));
+    }
+
+    @Override
+    public ConsentTransitions transitions() {
+        return transitions;
     }
 
     @Override

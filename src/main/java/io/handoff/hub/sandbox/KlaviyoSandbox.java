@@ -70,6 +70,7 @@ public class KlaviyoSandbox implements SandboxApi {
     static final List<String> LOCATION_FIELDS = List.of("address1", "address2", "city", "region", "zip", "country");
 
     private final Map<String, Profile> profiles = new ConcurrentHashMap<>();
+    private final ConsentTransitions transitions = new ConsentTransitions();
     /** Per email: the profile's location (only the fields it holds, none null). */
     private final Map<String, ObjectNode> locations = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> lists = new ConcurrentHashMap<>();
@@ -344,6 +345,12 @@ public class KlaviyoSandbox implements SandboxApi {
     private void put(String email, String consent, String suppression, Instant at) {
         profiles.compute(email, (k, old) -> old != null && old.consent().equals(consent)
                 && Objects.equals(old.suppression(), suppression) ? old : new Profile(consent, suppression, at));
+        transitions.note(email, "SUBSCRIBED".equals(consent) && suppression == null);
+    }
+
+    @Override
+    public ConsentTransitions transitions() {
+        return transitions;
     }
 
     @Override

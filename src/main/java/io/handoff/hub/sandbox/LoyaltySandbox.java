@@ -64,6 +64,7 @@ public class LoyaltySandbox implements SandboxApi {
     }
 
     private final Map<String, Member> members = new ConcurrentHashMap<>();
+    private final ConsentTransitions transitions = new ConsentTransitions();
     private final Set<String> seenKeys = ConcurrentHashMap.newKeySet();
     /** Per email, per type: the member's addresses. */
     private final Map<String, Map<String, Address>> addresses = new ConcurrentHashMap<>();
@@ -108,6 +109,7 @@ public class LoyaltySandbox implements SandboxApi {
                 members.put(member, new Member(member.equals(email) ? memberId(email) : member, email,
                         body.path("optIn").asBoolean(), body.path("state").asText(null),
                         reason.isEmpty() ? null : reason, at == null ? Instant.now() : at));
+                transitions.note(email, body.path("optIn").asBoolean());
             }
         }
         return Answer.json(202, Json.MAPPER.createObjectNode().put("status", "accepted"));
@@ -218,12 +220,19 @@ public class LoyaltySandbox implements SandboxApi {
         String key = key(email);
         members.put(key, new Member(key.equals(email) ? memberId(email) : key, email, false,
                 why.equals("unsubscribed") ? "unsubscribed" : "suppressed", why, at));
+        transitions.note(email, false);
     }
 
     @Override
     public void subscribe(String email, Instant at) {
         String key = key(email);
         members.put(key, new Member(key.equals(email) ? memberId(email) : key, email, true, "subscribed", null, at));
+        transitions.note(email, true);
+    }
+
+    @Override
+    public ConsentTransitions transitions() {
+        return transitions;
     }
 
     /** The key of the member with this email: its member number if an event gave one, else the email. */

@@ -80,6 +80,7 @@ public class SalesforceSandbox implements SandboxApi {
     }
 
     private final Map<String, Contact> contacts = new ConcurrentHashMap<>();
+    private final ConsentTransitions transitions = new ConsentTransitions();
 
     @Override
     public Answer handle(Request request) {
@@ -116,7 +117,9 @@ public class SalesforceSandbox implements SandboxApi {
         }
         String email = m.group(1).replace("\\'", "'").replace("\\\\", "\\").toLowerCase();
         String id = id(email);
-        contacts.putIfAbsent(id, new Contact(id, email, false, null, Instant.now()));
+        if (contacts.putIfAbsent(id, new Contact(id, email, false, null, Instant.now())) == null) {
+            transitions.note(email, true);
+        }
         ObjectNode result = Json.MAPPER.createObjectNode();
         result.put("totalSize", 1).put("done", true);
         ObjectNode record = result.putArray("records").addObject();
@@ -163,6 +166,7 @@ public class SalesforceSandbox implements SandboxApi {
         }
         contacts.put(id, new Contact(id, contact.email(), optedOut, optedOut ? contact.reason() : null, Instant.now(),
                 address));
+        transitions.note(contact.email(), !optedOut);
         return Answer.empty(204);
     }
 
@@ -205,12 +209,19 @@ public class SalesforceSandbox implements SandboxApi {
     public void suppress(String email, String reason, Instant at) {
         contacts.compute(id(email), (id, old) -> new Contact(id, email, true, reason, at,
                 old == null ? null : old.address()));
+        transitions.note(email, false);
     }
 
     @Override
     public void subscribe(String email, Instant at) {
         contacts.compute(id(email), (id, old) -> new Contact(id, email, false, null, at,
                 old == null ? null : old.address()));
+        transitions.note(email, true);
+    }
+
+    @Override
+    public ConsentTransitions transitions() {
+        return transitions;
     }
 
     /** The sandbox org's Contact id of an email. */

@@ -73,4 +73,9 @@ public interface SandboxApi {
 
     /** The simulated system's consent state, for {@code GET /sandbox/<system>/_state}. */
     ObjectNode state();
+
+    /** Every change of an email's mailability this system went through (empty for a system without consent). */
+    default ConsentTransitions transitions() {
+        return new ConsentTransitions();
+    }
 }

@@ -30,7 +30,7 @@ public class SandboxSettings {
             @ConfigProperty(name = "hub.sandbox.enabled") Optional<Boolean> enabled,
             // Where the hub reaches its own sandbox (its HTTP port on the loopback interface).
             @ConfigProperty(name = "hub.sandbox.base-url", defaultValue = "http://127.0.0.1:8080/sandbox") String baseUrl) {
-        this.enabled = enabled.orElse(kafka.embeddedBroker());
+        this.enabled = enabled.orElseGet(() -> kafka.embeddedBroker());
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     }
 

@@ -28,8 +28,8 @@ import io.vertx.ext.web.handler.BodyHandler;
  * <ul>
  * <li>{@code GET /sandbox/<system>/_state}: the system's consent state and its knobs;</li>
  * <li>{@code PUT /sandbox/<system>/_control} with {@code {"latencyMs": 200, "failureRate": 0.3, "throttleRate": 0.1,
- * "down": false}}: answer after a delay, answer 503 (or 429 with {@code Retry-After: 1}) at random, or drop every
- * connection unanswered;</li>
+ * "timeoutRate": 0.05, "down": false}}: answer after a delay, answer 503 (or 429 with {@code Retry-After: 1}) at
+ * random, carry out a call but never answer it (the caller times out), or drop every connection unanswered;</li>
  * <li>{@code POST /sandbox/klaviyo/_lists/<list id>} with {@code {"emails": [...]}}: list members;</li>
  * <li>{@code POST /sandbox/<system>/_suppress} with {@code {"email": "a@example.com", "reason": "HARD_BOUNCE",
  * "at": "2026-11-23T10:00:00Z"}} (reason and at optional): the contact opted out or suppressed as if the system did
@@ -48,12 +48,14 @@ import io.vertx.ext.web.handler.BodyHandler;
 public class SandboxVendors {
 
     private static final Logger LOG = Logger.getLogger(SandboxVendors.class);
+    /** A call whose answer is lost (timeoutRate) has its connection closed after this long. */
+    private static final long LOST_ANSWER_CLOSE_MS = 60_000;
 
     /** A system's fault knobs. */
-    public record Knobs(long latencyMs, double failureRate, double throttleRate, boolean down) {
+    public record Knobs(long latencyMs, double failureRate, double throttleRate, double timeoutRate, boolean down) {
         ObjectNode json() {
             return Json.MAPPER.createObjectNode().put("latencyMs", latencyMs).put("failureRate", failureRate)
-                    .put("throttleRate", throttleRate).put("down", down);
+                    .put("throttleRate", throttleRate).put("timeoutRate", timeoutRate).put("down", down);
         }
     }
 
@@ -73,14 +75,21 @@ public class SandboxVendors {
         apis.put("shopify", new ShopifySandbox());
         apis.put("loyalty", new LoyaltySandbox());
         apis.put("amazon", new AmazonSandbox());
-        apis.keySet().forEach(s -> knobs.put(s, new Knobs(latencyMs, failureRate, 0, false)));
+        apis.keySet().forEach(s -> knobs.put(s, new Knobs(latencyMs, failureRate, 0, 0, false)));
     }
 
     public SandboxApi api(String system) {
         return apis.get(system);
     }
 
-    void mount(@Observes Router router, Vertx vertx) {
+    /** Sets a system's knobs, as {@code PUT /sandbox/<system>/_control} does. */
+    public void knobs(String system, Knobs next) {
+        knobs.put(system, next);
+        LOG.infof("sandbox %s knobs: %s", system, next);
+    }
+
+    /** Serves the sandbox on this router (the hub's own HTTP server, or a stand-alone one in a fault run). */
+    public void mount(@Observes Router router, Vertx vertx) {
         if (!settings.enabled()) {
             return;
         }
@@ -122,6 +131,9 @@ public class SandboxVendors {
             } else if (roll < k.failureRate() + k.throttleRate()) {
                 ctx.response().putHeader("Retry-After", "1");
                 send(ctx, SandboxApi.Answer.json(429, error("sandbox: simulated rate limit")));
+            } else if (roll < k.failureRate() + k.throttleRate() + k.timeoutRate()) {
+                api.handle(request); // done, but the answer never comes: the caller times out and may send it again
+                vertx.setTimer(LOST_ANSWER_CLOSE_MS, id -> ctx.request().connection().close());
             } else {
                 send(ctx, api.handle(request));
             }
@@ -148,9 +160,8 @@ public class SandboxVendors {
             }
             Knobs next = new Knobs(body.path("latencyMs").asLong(old.latencyMs()),
                     body.path("failureRate").asDouble(old.failureRate()), body.path("throttleRate").asDouble(old.throttleRate()),
-                    body.path("down").asBoolean(old.down()));
-            knobs.put(system, next);
-            LOG.infof("sandbox %s knobs: %s", system, next);
+                    body.path("timeoutRate").asDouble(old.timeoutRate()), body.path("down").asBoolean(old.down()));
+            knobs(system, next);
             send(ctx, SandboxApi.Answer.json(200, next.json()));
         } else if (path.startsWith("/_lists/") && method.equals("POST") && api instanceof KlaviyoSandbox klaviyo) {
             JsonNode body = json(ctx);

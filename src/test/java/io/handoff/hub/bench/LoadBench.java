@@ -1,0 +1,286 @@
+package io.handoff.hub.bench;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Test;
+
+import io.handoff.hub.kafka.EmbeddedKafkaBroker;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+
+/**
+ * The load tool (issue 8): one run measures this machine's limits and the hub against them.
+ * <ol>
+ * <li>Raw Kafka producer throughput to the run's broker (the record size and acks of a webhook).</li>
+ * <li>A bare endpoint on the same HTTP stack (Vert.x) that only sends the body to Kafka: saturation and answer
+ * latency at fixed rates.</li>
+ * <li>The packaged hub against the same broker, with the four simulated subscribers: start-up to ready, RSS idle,
+ * propagation (webhook receipt to the last subscriber's confirmed receipt) at fixed rates, intake answer latency at
+ * fixed rates, intake saturation, RSS under load.</li>
+ * </ol>
+ * Open loop at fixed rates, closed loop for saturation. Not part of the default build:
+ * {@code ./mvnw -B verify -Pbench -Dit.test=LoadBench} (results in {@code target/bench/results.txt}).
+ */
+class LoadBench {
+
+    static final int SECONDS = Integer.getInteger("bench.seconds", 20);
+    static final List<Integer> INTAKE_RATES = rates("bench.intake-rates", "100,200,500,1000");
+    static final List<Integer> PROPAGATION_RATES = rates("bench.propagation-rates", "50,200,1000");
+    static final int CONNECTIONS = Integer.getInteger("bench.connections", 32);
+    static final List<String> SUBSCRIBERS = FaultRunsBench.SUBSCRIBERS;
+
+    final List<String> lines = new ArrayList<>();
+    final String tag = UUID.randomUUID().toString().substring(0, 8);
+    long nextCustomer = 5_000_000_000_000L;
+
+    @Test
+    void hubAgainstTheMachinesLimits() throws Exception {
+        Path dir = Path.of("target", "bench", "load", tag).toAbsolutePath();
+        Files.createDirectories(dir);
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(BenchHub.freePort(), BenchHub.freePort(),
+                dir.resolve("kafka"));
+        embeddedDefaultStartUp(dir.resolve("embedded"));
+        broker.start();
+        try (BenchVendors vendors = new BenchVendors()) {
+            int recordSize = changes("size", 1).get(0).body().length;
+            rawProducer(broker.bootstrapServers(), recordSize);
+            Map<Integer, List<Long>> bare = new HashMap<>();
+            double bareSaturation = bareEndpoint(broker.bootstrapServers(), bare);
+
+            BenchHub.Database db = BenchHub.Database.create(dir);
+            try (BenchHub hub = new BenchHub(dir.resolve("hub"), broker.bootstrapServers(), db, vendors.baseUrl(),
+                    System.getProperty("bench.heap", "512m"), Map.of());
+                    SignedWebhooks webhooks = new SignedWebhooks(hub.url(), BenchHub.SHOPIFY_SECRET)) {
+                long ready = hub.start();
+                // Warm-up, 60 s at 50/s: the JIT compiles the hot paths (without it the first minute's latencies are
+                // ten to fifty times the warm ones), pools fill, the vendors' first contacts exist.
+                webhooks.send(changes("warm", 3_000), 50, false);
+                await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
+                        .until(() -> confirmed(db, "warm").size() >= 3_000);
+                long idle = hub.rssMiB();
+                note("hub start-up to ready: %d ms; RSS after a 60 s warm-up at 50/s: %d MiB; heap -Xmx%s;"
+                        + " database %s", ready, idle, System.getProperty("bench.heap", "512m"), db.kind());
+                AtomicLong peakRss = new AtomicLong();
+                ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+                sampler.scheduleAtFixedRate(() -> {
+                    try {
+                        peakRss.accumulateAndGet(hub.rssMiB(), Math::max);
+                    } catch (Exception e) {
+                        // the hub is gone; the run fails elsewhere
+                    }
+                }, 0, 500, TimeUnit.MILLISECONDS);
+                for (int rate : PROPAGATION_RATES) {
+                    propagation(webhooks, db, rate, bare.get(rate));
+                }
+                for (int rate : INTAKE_RATES) {
+                    List<SignedWebhooks.Change> batch = changes("in" + rate, rate * SECONDS);
+                    SignedWebhooks.Result r = webhooks.send(batch, rate, false);
+                    List<Long> b = bare.get(rate);
+                    note("intake at %d/s (%.0f/s offered): hub answer p50 %.1f / p99 %.1f / p99.9 %.1f ms, %d not 2xx;"
+                            + " bare p50 %.1f / p99 %.1f / p99.9 %.1f ms", rate, r.offeredPerSecond(),
+                            ms(r.answerMicros(), 50), ms(r.answerMicros(), 99), ms(r.answerMicros(), 99.9),
+                            r.sent() - r.accepted(), ms(b, 50), ms(b, 99), ms(b, 99.9));
+                }
+                double saturation = webhooks.saturation(changes("sat", 50_000), CONNECTIONS, SECONDS);
+                note("intake saturation (%d connections, closed loop, %d s): hub %.0f accepted/s, bare %.0f/s,"
+                        + " hub / bare = %.0f%%", CONNECTIONS, SECONDS, saturation, bareSaturation,
+                        100 * saturation / bareSaturation);
+                sampler.shutdownNow();
+                note("hub RSS peak under load: %d MiB (sampled every 500 ms)", peakRss.get());
+                assertTrue(saturation > 0, "the hub accepted webhooks");
+            }
+        } finally {
+            broker.stop();
+            Path results = Path.of("target", "bench", "results.txt");
+            Files.createDirectories(results.getParent());
+            StringBuilder all = new StringBuilder();
+            lines.forEach(l -> all.append(Instant.now()).append(" load ").append(l).append(System.lineSeparator()));
+            Files.writeString(results, all, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+    }
+
+    /** The README's first command: the hub with its own broker, H2 and sandbox; first start, then a restart. */
+    void embeddedDefaultStartUp(Path dir) throws Exception {
+        BenchHub.Database db = new BenchHub.Database("h2", "jdbc:h2:file:" + dir.resolve("hub/h2/handoff")
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0", "sa");
+        try (BenchHub hub = new BenchHub(dir.resolve("hub"), null, db, null, System.getProperty("bench.heap", "512m"),
+                Map.of())) {
+            long first = hub.start();
+            long rss = hub.rssMiB();
+            hub.close();
+            long again = hub.start();
+            note("embedded default (own Kafka broker, H2, sandbox): ready %d ms after the process started on an empty"
+                    + " folder (RSS then %d MiB), %d ms on a restart with the data kept", first, rss, again);
+        }
+    }
+
+    /** Records/s of a plain producer with the hub's settings (acks=all, idempotence) and the webhook's size. */
+    void rawProducer(String bootstrap, int size) throws Exception {
+        createTopic(bootstrap, "bench.raw");
+        byte[] value = new byte[size];
+        int records = 200_000;
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
+            for (int i = 0; i < 5_000; i++) {
+                producer.send(new ProducerRecord<>("bench.raw", value)); // warm-up
+            }
+            producer.flush();
+            long start = System.nanoTime();
+            CountDownLatch acked = new CountDownLatch(records);
+            for (int i = 0; i < records; i++) {
+                producer.send(new ProducerRecord<>("bench.raw", Long.toString(i).getBytes(), value),
+                        (m, e) -> acked.countDown());
+            }
+            acked.await();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            note("raw Kafka producer: %d records of %d bytes, acks=all, idempotent: %.0f records/s", records, size,
+                    records / seconds);
+        }
+    }
+
+    /** A Vert.x endpoint that sends each body to Kafka and answers 200 on the broker's ack (503 on an error). */
+    double bareEndpoint(String bootstrap, Map<Integer, List<Long>> latencies) throws Exception {
+        createTopic(bootstrap, "bench.bare");
+        Vertx vertx = Vertx.vertx();
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
+            HttpServer server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body ->
+                    producer.send(new ProducerRecord<>("bench.bare", request.getHeader("X-Shopify-Webhook-Id")
+                            .getBytes(), body.getBytes()), (m, e) -> request.response().setStatusCode(e == null ? 200
+                                    : 503).end()))).listen(BenchHub.freePort()).toCompletionStage()
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
+            try (SignedWebhooks webhooks = new SignedWebhooks("http://127.0.0.1:" + server.actualPort(), "bare")) {
+                webhooks.send(changes("bare-warm", 2_000), 200, false);
+                List<Integer> rates = new ArrayList<>(INTAKE_RATES);
+                PROPAGATION_RATES.stream().filter(r -> !rates.contains(r)).forEach(rates::add);
+                for (int rate : rates) {
+                    SignedWebhooks.Result r = webhooks.send(changes("bare" + rate, rate * SECONDS), rate, false);
+                    latencies.put(rate, r.answerMicros());
+                    note("bare endpoint at %d/s: answer p50 %.1f / p99 %.1f / p99.9 %.1f ms, %d not 2xx", rate,
+                            ms(r.answerMicros(), 50), ms(r.answerMicros(), 99), ms(r.answerMicros(), 99.9),
+                            r.sent() - r.accepted());
+                }
+                double saturation = webhooks.saturation(changes("bare-sat", 50_000), CONNECTIONS, SECONDS);
+                note("bare endpoint saturation (%d connections, closed loop, %d s): %.0f accepted/s", CONNECTIONS,
+                        SECONDS, saturation);
+                return saturation;
+            }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Opt-outs at a fixed rate; per opt-out, the hub's receipt of the webhook to the last subscriber's confirmation. */
+    void propagation(SignedWebhooks webhooks, BenchHub.Database db, int rate, List<Long> bare) throws Exception {
+        String prefix = "prop" + rate + "-" + tag;
+        List<SignedWebhooks.Change> batch = changes(prefix, rate * SECONDS);
+        SignedWebhooks.Result r = webhooks.send(batch, rate, false);
+        long sent = System.nanoTime();
+        try {
+            await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> confirmed(db, prefix).size() >= r.accepted());
+        } catch (ConditionTimeoutException e) {
+            // reported: fewer confirmed than accepted
+        }
+        double drained = (System.nanoTime() - sent) / 1e9;
+        List<Long> delays = confirmed(db, prefix);
+        delays.sort(null);
+        note("propagation at %d/s (%.0f/s offered, %d opt-outs, 4 subscribers): last confirmed p50 %d / p90 %d /"
+                + " p99 %d / max %d ms; %d of %d confirmed by all four; backlog drained %.0f s after the last send;"
+                + " hub p50 - bare answer p50 = %.0f ms, p99 - p99 = %.0f ms", rate, r.offeredPerSecond(), r.sent(),
+                pct(delays, 50), pct(delays, 90), pct(delays, 99), pct(delays, 100), delays.size(), r.accepted(),
+                drained, pct(delays, 50) - ms(bare, 50), pct(delays, 99) - ms(bare, 99));
+    }
+
+    /** Per opt-out with the prefix that every subscriber confirmed: milliseconds from receipt to the last. */
+    static List<Long> confirmed(BenchHub.Database db, String prefix) throws Exception {
+        List<Long> out = new ArrayList<>();
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT change_id, COUNT(*), MIN(received_at), MAX(confirmed_at) FROM delivery WHERE kind = 'consent'"
+                        + " AND status = 'delivered' AND email LIKE '" + prefix + "-%' AND system IN ('"
+                        + String.join("','", SUBSCRIBERS) + "') GROUP BY change_id")) {
+            while (rs.next()) {
+                if (rs.getInt(2) == SUBSCRIBERS.size()) {
+                    out.add(Duration.between(rs.getObject(3, OffsetDateTime.class), rs.getObject(4,
+                            OffsetDateTime.class)).toMillis());
+                }
+            }
+        }
+        return out;
+    }
+
+    List<SignedWebhooks.Change> changes(String prefix, int n) {
+        List<SignedWebhooks.Change> out = new ArrayList<>(n);
+        Instant at = Instant.now().minusSeconds(60);
+        for (int i = 0; i < n; i++) {
+            out.add(new SignedWebhooks.Change(nextCustomer++, prefix + "-" + i + "@example.com", false, at,
+                    prefix + "-" + tag + "-" + i));
+        }
+        return out;
+    }
+
+    static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+
+    static void createTopic(String bootstrap, String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    void note(String format, Object... args) {
+        String line = String.format(format, args);
+        System.out.println("bench: " + line);
+        lines.add(line);
+    }
+
+    static double ms(List<Long> micros, double p) {
+        return micros == null ? Double.NaN : SignedWebhooks.percentile(micros, p) / 1000.0;
+    }
+
+    static long pct(List<Long> sorted, double p) {
+        return SignedWebhooks.percentile(sorted, p);
+    }
+
+    static List<Integer> rates(String property, String defaults) {
+        List<Integer> out = new ArrayList<>();
+        for (String r : System.getProperty(property, defaults).split(",")) {
+            out.add(Integer.parseInt(r.strip()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,111 @@
+package io.handoff.hub.propagation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import jakarta.inject.Inject;
+import jakarta.inject.Named;
+
+import org.junit.jupiter.api.Test;
+
+import io.handoff.hub.support.HubTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * What a lane may claim when a replica died with deliveries in flight: those first (their claim ran out), and nothing
+ * newer of the same customer until they are finished, so a change made meanwhile never overtakes them. The rows
+ * belong to a system no lane serves, so only the test claims them.
+ */
+@QuarkusTest
+@QuarkusTestResource(HubTestResource.class)
+class DeliveryClaimsTest {
+
+    static final Duration TTL = Duration.ofMinutes(1);
+
+    @Inject
+    Deliveries deliveries;
+
+    @Inject
+    @Named("hubDataSource")
+    DataSource dataSource;
+
+    @Test
+    void aDeliveryLeftInFlightByADeadReplicaGoesOutBeforeTheCustomersNewerChange() throws SQLException {
+        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        String customer = UUID.randomUUID().toString();
+        Instant now = Instant.now();
+        // The opt-out was being sent by a replica that died (claim ran out); the opt-in came after and is due.
+        long optOut = insert(system, customer, "unsubscribed", "sending", now.minusSeconds(120), now.minusSeconds(5));
+        long optIn = insert(system, customer, "subscribed", "pending", now.minusSeconds(1), null);
+
+        assertEquals(List.of(optOut), ids(deliveries.claim(system, 10, TTL)),
+                "only the opt-out is taken over; the opt-in waits behind it");
+        assertEquals(List.of(), ids(deliveries.claim(system, 10, TTL)), "the opt-out is claimed again, still open");
+
+        finish(optOut);
+        assertEquals(List.of(optIn), ids(deliveries.claim(system, 10, TTL)), "once it is finished, the opt-in goes");
+    }
+
+    @Test
+    void aDeliveryLeftInFlightIsTakenOverEvenWhenNewWorkFillsTheBatch() throws SQLException {
+        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        Instant now = Instant.now();
+        long stranded = insert(system, UUID.randomUUID().toString(), "unsubscribed", "sending", now.minusSeconds(300),
+                now.minusSeconds(1));
+        insert(system, UUID.randomUUID().toString(), "unsubscribed", "pending", now.minusSeconds(600), null);
+
+        assertEquals(List.of(stranded), ids(deliveries.claim(system, 1, TTL)),
+                "a batch of one takes the stranded delivery, not the older-planned new one");
+    }
+
+    private static List<Long> ids(Deliveries.Claim claim) {
+        return claim.deliveries().stream().map(Delivery::id).toList();
+    }
+
+    private long insert(String system, String hubId, String state, String status, Instant planned, Instant claimUntil)
+            throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("INSERT INTO delivery"
+                + " (change_id, system, kind, hub_id, channel, purpose, state, origin_system, origin_event, event_time,"
+                + " received_at, planned_at, status, attempts, next_attempt_at, claimed_by, claim_until, replays)"
+                + " VALUES (?, ?, 'consent', ?, 'email', 'marketing', ?, 'shopify', ?, ?, ?, ?, ?, 0, ?, ?, ?, 0)",
+                new String[] { "id" })) {
+            Timestamp at = Timestamp.from(planned);
+            s.setString(1, UUID.randomUUID().toString());
+            s.setString(2, system);
+            s.setString(3, hubId);
+            s.setString(4, state);
+            s.setString(5, "/systems/shopify#" + UUID.randomUUID());
+            s.setTimestamp(6, at);
+            s.setTimestamp(7, at);
+            s.setTimestamp(8, at);
+            s.setString(9, status);
+            s.setTimestamp(10, at);
+            s.setString(11, claimUntil == null ? null : "dead-replica-claim");
+            s.setTimestamp(12, claimUntil == null ? null : Timestamp.from(claimUntil));
+            s.executeUpdate();
+            try (var keys = s.getGeneratedKeys()) {
+                keys.next();
+                return keys.getLong(1);
+            }
+        }
+    }
+
+    private void finish(long id) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(
+                "UPDATE delivery SET status = 'delivered', claimed_by = NULL, claim_until = NULL WHERE id = ?")) {
+            s.setLong(1, id);
+            s.executeUpdate();
+        }
+    }
+}
