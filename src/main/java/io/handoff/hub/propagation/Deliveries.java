@@ -223,9 +223,9 @@ public class Deliveries {
      * Extends a claim the lane still works on (a batch can take longer than one claim period when vendors are slow),
      * so that only a claim whose replica died runs out. Answers how many deliveries it still holds.
      */
-    public int renew(String token, Duration ttl) {
-        return jdbc.update("UPDATE delivery SET claim_until = ? WHERE claimed_by = ? AND status = ?",
-                Sql.timestamp(clock.instant().plus(ttl)), token, SENDING);
+    public int renew(String system, String token, Duration ttl) {
+        return jdbc.update("UPDATE delivery SET claim_until = ? WHERE system = ? AND status = ? AND claimed_by = ?",
+                Sql.timestamp(clock.instant().plus(ttl)), system, SENDING, token);
     }
 
     /**

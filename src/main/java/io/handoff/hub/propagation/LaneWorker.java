@@ -113,12 +113,46 @@ final class LaneWorker implements Runnable {
         }
     }
 
-    private void renew(String token, Duration ttl) {
-        try {
-            deliveries.renew(token, ttl);
-        } catch (RuntimeException e) {
-            // The database is unreachable: the claim runs out, and the batch is sent again (idempotently) later.
-            LOG.debugf("propagation lane %s: claim %s not renewed (%s)", adapter.system(), token, e.getMessage());
+    /**
+     * The claim on the batch in hand: renewed every third of its period; a call may start only while a call started
+     * now ends before the claim could run out (its period minus the call's timeouts after the last renewal), and never
+     * once another replica took a delivery of the batch over. Replicas' clocks must agree to within that margin.
+     */
+    private final class Hold {
+        private final String token;
+        private final int size;
+        private final Duration ttl;
+        private final long marginNanos;
+        private volatile long heldUntil;
+        private volatile boolean lost;
+
+        Hold(String token, int size, Duration ttl) {
+            this.token = token;
+            this.size = size;
+            this.ttl = ttl;
+            long margin = TimeUnit.MILLISECONDS.toNanos(settings.responseTimeoutMs() + settings.connectTimeoutMs());
+            this.marginNanos = Math.min(margin, ttl.toNanos() / 2);
+            this.heldUntil = System.nanoTime() + ttl.toNanos() - marginNanos;
+        }
+
+        boolean held() {
+            return !lost && System.nanoTime() < heldUntil;
+        }
+
+        void renew() {
+            long asked = System.nanoTime();
+            try {
+                if (deliveries.renew(adapter.system(), token, ttl) < size) {
+                    lost = true; // taken over: this lane's claim ran out before a renewal
+                    LOG.warnf("propagation lane %s: claim %s was taken over; the rest of its batch is not sent",
+                            adapter.system(), token);
+                } else {
+                    heldUntil = asked + ttl.toNanos() - marginNanos;
+                }
+            } catch (RuntimeException e) {
+                // The database is unreachable: the claim runs out, and the batch is sent again (idempotently) later.
+                LOG.debugf("propagation lane %s: claim %s not renewed (%s)", adapter.system(), token, e.getMessage());
+            }
         }
     }
 
@@ -152,12 +186,16 @@ final class LaneWorker implements Runnable {
                 List<Outcome> outcomes;
                 List<Outcome> toPark = new java.util.ArrayList<>();
                 Duration ttl = Duration.ofMillis(settings.claimTtlMs());
-                java.util.concurrent.ScheduledFuture<?> renewal = RENEWALS.scheduleAtFixedRate(
-                        () -> renew(claim.token(), ttl), ttl.toMillis() / 3, ttl.toMillis() / 3, TimeUnit.MILLISECONDS);
+                Hold hold = new Hold(claim.token(), claim.deliveries().size(), ttl);
+                client.guard(hold::held);
+                long every = Math.max(1, ttl.toMillis() / 3);
+                java.util.concurrent.ScheduledFuture<?> renewal = RENEWALS.scheduleAtFixedRate(hold::renew, every, every,
+                        TimeUnit.MILLISECONDS);
                 try {
                     outcomes = deliver(claim.deliveries());
                 } finally {
                     renewal.cancel(false);
+                    client.guard(() -> true);
                 }
                 try {
                     // One commit for the batch's receipts...
@@ -224,29 +262,45 @@ final class LaneWorker implements Runnable {
     private List<Outcome> deliverParts(List<Delivery> batch,
             java.util.function.BiFunction<List<Delivery>, VendorClient, List<Outcome>> send) {
         if (parallel == null || batch.size() == 1) {
-            return send.apply(batch, client);
+            try {
+                return send.apply(batch, client);
+            } catch (RuntimeException e) {
+                return failedPart(batch, e);
+            }
         }
         java.util.Map<Integer, List<Delivery>> parts = new java.util.TreeMap<>();
         for (Delivery d : batch) {
             parts.computeIfAbsent(Math.floorMod(d.hubId().hashCode(), concurrency), k -> new java.util.ArrayList<>()).add(d);
         }
         List<java.util.concurrent.Future<List<Outcome>>> running = new java.util.ArrayList<>();
-        for (List<Delivery> part : parts.values()) {
+        List<List<Delivery>> sent = new java.util.ArrayList<>(parts.values());
+        for (List<Delivery> part : sent) {
             running.add(parallel.submit(() -> send.apply(part, client)));
         }
         List<Outcome> outcomes = new java.util.ArrayList<>();
-        for (var part : running) {
+        for (int i = 0; i < running.size(); i++) {
             try {
-                outcomes.addAll(part.get());
+                outcomes.addAll(running.get(i).get());
             } catch (java.util.concurrent.ExecutionException e) {
-                // The other parts' calls were made: record them. This part's claims expire and are taken again.
-                LOG.warnf("propagation lane %s: a part of the batch failed: %s", adapter.system(), e.getCause());
+                // The other parts' calls were made: record them.
+                outcomes.addAll(failedPart(sent.get(i), e.getCause()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
         }
         return outcomes;
+    }
+
+    /**
+     * An adapter that threw (a bug, a payload it cannot handle): the part's deliveries are retried like an unanswered
+     * call, so they use up attempts and end parked, instead of being claimed again forever and holding back every
+     * newer change of their customers.
+     */
+    private List<Outcome> failedPart(List<Delivery> part, Throwable error) {
+        LOG.warnf("propagation lane %s: %d deliveries failed in the adapter: %s", adapter.system(), part.size(), error);
+        String why = "adapter error: " + error.getClass().getSimpleName();
+        return part.stream().map(d -> Outcome.retry(d, null, VendorAnswer.failure(why, 0), why, null)).toList();
     }
 
     private void recordAll(List<Outcome> outcomes, String claim, List<Outcome> toPark) {

@@ -19,6 +19,7 @@ public class VendorClient {
     private final ProducerTemplate template;
     private final String httpEndpoint;
     private final RateLimiter limiter;
+    private volatile java.util.function.BooleanSupplier mayCall = () -> true;
 
     /**
      * @param httpEndpoint the lane's {@code http:} endpoint (timeouts, no exception on 4xx/5xx); each call sets its URL
@@ -28,6 +29,14 @@ public class VendorClient {
         this.template = template;
         this.httpEndpoint = httpEndpoint;
         this.limiter = limiter;
+    }
+
+    /**
+     * While a lane sends a batch, calls go out only while the batch's claim is still held: a lane that lost its claim
+     * (another replica took the deliveries over) must not send an older state after the newer one.
+     */
+    void guard(java.util.function.BooleanSupplier mayCall) {
+        this.mayCall = mayCall;
     }
 
     /** How long until the lane's quota allows its next call (zero: now). */
@@ -61,6 +70,9 @@ public class VendorClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return VendorAnswer.failure("interrupted before the call", 0);
+        }
+        if (!mayCall.getAsBoolean()) {
+            return VendorAnswer.failure("not sent: the lane's claim on this delivery ran out", 0);
         }
         long started = System.nanoTime();
         Exchange result = template.send(endpointUri, prepare::accept);

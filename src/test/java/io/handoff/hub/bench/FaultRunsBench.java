@@ -200,6 +200,7 @@ class FaultRunsBench {
                 // reported below with the last comparison
             }
             Outcome outcome = last.get();
+            boolean matched = outcome.lost() == 0 && outcome.diverged() == 0;
             double converged = (System.nanoTime() - sendsDone) / 1e9;
             // The hub's own queue: every delivery confirmed (a repeat of a call a killed replica made waits for its
             // claim to run out).
@@ -215,11 +216,11 @@ class FaultRunsBench {
             long attempts = count(run, "SELECT COUNT(*) FROM delivery_attempt");
             String line = String.format("fault run %s: lost: %d, duplicates that changed state: %d, diverged: %d;"
                     + " %d webhooks (%d customers) at %d/s sent in %.0f s, %d retried by the storefront, %d never"
-                    + " accepted; every subscriber matched the ledger %.0f s after the last send was accepted, the"
+                    + " accepted; %s %.0f s after the last send was accepted, the"
                     + " hub's delivery queue was empty after %.0f s (%d still open); %d vendor calls, %d deliveries"
                     + " parked; hub ready in %d ms%s; database %s%s", name, outcome.lost(), outcome.duplicates(),
                     outcome.diverged(), sent.sent(), CHANGES, RATE, sent.seconds(), sent.retries(), sent.neverAccepted(),
-                    converged, drained, stillPending, attempts, parked, startMillis, run.restartMillis >= 0 ? ", again in " + run.restartMillis
+                    matched ? "every subscriber matched the ledger" : "NOT CONVERGED: still differing", converged, drained, stillPending, attempts, parked, startMillis, run.restartMillis >= 0 ? ", again in " + run.restartMillis
                             + " ms after SIGKILL" : "", run.db.kind(), outcome.detail());
             System.out.println(line);
             Path results = Path.of("target", "bench", "results.txt");

@@ -117,11 +117,12 @@ final class SignedWebhooks implements AutoCloseable {
     private void attempt(HttpRequest request, long firstSent, int attempt, boolean retry,
             ConcurrentLinkedQueue<Long> answers, AtomicInteger accepted, AtomicInteger givenUp, AtomicInteger retries,
             CompletableFuture<Void> finished) {
-        long sent = System.nanoTime();
         http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
             boolean ok = error == null && response.statusCode() / 100 == 2;
-            if (attempt == 0) {
-                answers.add((System.nanoTime() - sent) / 1000);
+            if (attempt == 0 && ok) {
+                // From the send's slot, not from when the sender got to it (no coordinated omission); answers that
+                // are not 2xx are counted apart (sent - accepted), not mixed into the latencies.
+                answers.add((System.nanoTime() - firstSent) / 1000);
             }
             if (ok) {
                 accepted.incrementAndGet();
