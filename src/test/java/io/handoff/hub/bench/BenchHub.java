@@ -71,7 +71,7 @@ final class BenchHub implements AutoCloseable {
      * @param dir the hub's data folder (logs go to {@code hub-<n>.log} in it)
      * @param kafka the bootstrap servers of the run's broker, or null for the embedded default (its own broker and
      *        sandbox, as the README's first command starts it)
-     * @param db the run's database
+     * @param db the run's database, or null for the hub's default (H2 in its data folder)
      * @param vendors base URL of the simulated vendors ({@code .../sandbox}), or null for the hub's own sandbox
      * @param heap the -Xmx value
      * @param extra more settings, overriding the defaults here
@@ -94,9 +94,11 @@ final class BenchHub implements AutoCloseable {
             settings.put("hub.kafka.bootstrap-servers", kafka);
             settings.put("camel.component.kafka.brokers", kafka);
         }
-        settings.put("hub.db.kind", db.kind());
-        settings.put("quarkus.datasource." + db.kind() + ".jdbc.url", db.url());
-        settings.put("quarkus.datasource." + db.kind() + ".username", db.user());
+        if (db != null) {
+            settings.put("hub.db.kind", db.kind());
+            settings.put("quarkus.datasource." + db.kind() + ".jdbc.url", db.url());
+            settings.put("quarkus.datasource." + db.kind() + ".username", db.user());
+        }
         if (vendors != null) {
             settings.put("hub.sandbox.enabled", "true");
             settings.put("hub.sandbox.base-url", vendors);

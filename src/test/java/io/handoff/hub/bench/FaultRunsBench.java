@@ -49,7 +49,7 @@ class FaultRunsBench {
     static final int RATE = Integer.getInteger("bench.rate", 100);
     static final long CONVERGE_SECONDS = Long.getLong("bench.converge-seconds", 900);
 
-    /** A fault struck during the send phase; {@code stop} heals it (or does nothing for a one-off). */
+    /** Sets up a fault before the sends start: at once, at a time into the run, or healed after the sends. */
     interface Fault {
         void strike(Run run) throws Exception;
     }
@@ -149,19 +149,16 @@ class FaultRunsBench {
             String tag = UUID.randomUUID().toString().substring(0, 8);
             List<SignedWebhooks.Change> changes = new ArrayList<>();
             Instant base = Instant.now().minusSeconds(3_600);
-            for (int i = 0; i < CHANGES; i++) {
-                String email = "fault-" + tag + "-" + i + "@example.com";
-                SUBSCRIBERS.forEach(s -> run.vendors.subscribed(s, email));
-                changes.add(new SignedWebhooks.Change(firstId + i, email, false, base.plusMillis(i), tag + "-out-" + i));
+            for (int i = 0; i < CHANGES + 2_000; i++) {
+                if (i < CHANGES) {
+                    String email = "fault-" + tag + "-" + i + "@example.com";
+                    SUBSCRIBERS.forEach(s -> run.vendors.subscribed(s, email));
+                    changes.add(new SignedWebhooks.Change(firstId + i, email, false, base.plusMillis(i),
+                            tag + "-out-" + i));
+                }
                 // Every tenth customer subscribes again later (a newer consent time), 2,000 sends after the opt-out.
                 int back = i - 2_000;
-                if (back >= 0 && back % 10 == 0) {
-                    changes.add(new SignedWebhooks.Change(firstId + back, "fault-" + tag + "-" + back + "@example.com",
-                            true, base.plusSeconds(1_800).plusMillis(back), tag + "-in-" + back));
-                }
-            }
-            for (int back = Math.max(0, CHANGES - 2_000); back < CHANGES; back++) {
-                if (back % 10 == 0) {
+                if (back >= 0 && back < CHANGES && back % 10 == 0) {
                     changes.add(new SignedWebhooks.Change(firstId + back, "fault-" + tag + "-" + back + "@example.com",
                             true, base.plusSeconds(1_800).plusMillis(back), tag + "-in-" + back));
                 }

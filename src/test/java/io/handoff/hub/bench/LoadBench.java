@@ -130,9 +130,7 @@ class LoadBench {
 
     /** The README's first command: the hub with its own broker, H2 and sandbox; first start, then a restart. */
     void embeddedDefaultStartUp(Path dir) throws Exception {
-        BenchHub.Database db = new BenchHub.Database("h2", "jdbc:h2:file:" + dir.resolve("hub/h2/handoff")
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0", "sa");
-        try (BenchHub hub = new BenchHub(dir.resolve("hub"), null, db, null, System.getProperty("bench.heap", "512m"),
+        try (BenchHub hub = new BenchHub(dir.resolve("hub"), null, null, null, System.getProperty("bench.heap", "512m"),
                 Map.of())) {
             long first = hub.start();
             long rss = hub.rssMiB();

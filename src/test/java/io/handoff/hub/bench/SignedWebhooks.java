@@ -71,17 +71,7 @@ final class SignedWebhooks implements AutoCloseable {
     Result send(List<Change> changes, int rate, boolean retry) throws InterruptedException {
         List<HttpRequest> requests = new ArrayList<>(changes.size());
         for (Change c : changes) {
-            byte[] body = c.body();
-            String signature;
-            synchronized (mac) {
-                signature = Base64.getEncoder().encodeToString(mac.doFinal(body));
-            }
-            requests.add(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                    .header("Content-Type", "application/json").header("X-Shopify-Hmac-Sha256", signature)
-                    .header("X-Shopify-Topic", "customers_email_marketing_consent/update")
-                    .header("X-Shopify-Shop-Domain", "bench.myshopify.com").header("X-Shopify-API-Version", "2026-07")
-                    .header("X-Shopify-Webhook-Id", c.webhookId()).POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                    .build());
+            requests.add(request(c, c.webhookId()));
         }
         ConcurrentLinkedQueue<Long> answers = new ConcurrentLinkedQueue<>();
         AtomicInteger accepted = new AtomicInteger();
@@ -149,20 +139,10 @@ final class SignedWebhooks implements AutoCloseable {
             senders.add(startThread(() -> {
                 HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 while (System.nanoTime() < end) {
-                    Change change = changes.get(Math.floorMod(next.getAndIncrement(), changes.size()));
-                    byte[] body = change.body();
-                    String signature;
-                    synchronized (mac) {
-                        signature = Base64.getEncoder().encodeToString(mac.doFinal(body));
-                    }
+                    int n = next.getAndIncrement();
+                    Change change = changes.get(Math.floorMod(n, changes.size()));
                     try {
-                        HttpResponse<Void> r = own.send(HttpRequest.newBuilder(URI.create(url))
-                                .header("Content-Type", "application/json").header("X-Shopify-Hmac-Sha256", signature)
-                                .header("X-Shopify-Topic", "customers_email_marketing_consent/update")
-                                .header("X-Shopify-Shop-Domain", "bench.myshopify.com")
-                                .header("X-Shopify-API-Version", "2026-07")
-                                .header("X-Shopify-Webhook-Id", change.webhookId() + "-" + next.get())
-                                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                        HttpResponse<Void> r = own.send(request(change, change.webhookId() + "-" + n),
                                 HttpResponse.BodyHandlers.discarding());
                         if (r.statusCode() / 100 == 2 && System.nanoTime() < end) {
                             accepted.incrementAndGet();
@@ -180,6 +160,20 @@ final class SignedWebhooks implements AutoCloseable {
             t.join();
         }
         return accepted.get() / (double) seconds;
+    }
+
+    /** The signed webhook Shopify would send for the change, under this webhook id. */
+    private HttpRequest request(Change change, String webhookId) {
+        byte[] body = change.body();
+        String signature;
+        synchronized (mac) {
+            signature = Base64.getEncoder().encodeToString(mac.doFinal(body));
+        }
+        return HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json").header("X-Shopify-Hmac-Sha256", signature)
+                .header("X-Shopify-Topic", "customers_email_marketing_consent/update")
+                .header("X-Shopify-Shop-Domain", "bench.myshopify.com").header("X-Shopify-API-Version", "2026-07")
+                .header("X-Shopify-Webhook-Id", webhookId).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     }
 
     private static Thread startThread(Runnable body) {
