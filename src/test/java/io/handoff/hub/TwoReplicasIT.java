@@ -1,0 +1,353 @@
+package io.handoff.hub;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+
+import io.handoff.hub.kafka.EmbeddedKafkaBroker;
+import io.handoff.hub.support.Webhooks;
+
+/**
+ * Two packaged hub instances ({@code target/quarkus-app/quarkus-run.jar}, prod profile), configured through
+ * environment variables the way k8s/ configures its pods, share one database (a file H2 in automatic mixed mode) and
+ * one Kafka cluster whose topics exist beforehand (the KafkaTopics of k8s/base, topic creation off). Their routes
+ * come from a folder laid out like a mounted ConfigMap (symlinks into a timestamped folder) holding the files
+ * routes/kustomization.yaml lists. A storefront sends every opt-out to one replica and retries it on the other: each
+ * is one event, one ledger decision and one call to the loyalty platform; the consumer groups split the partitions
+ * between the two; every reconciliation fire runs once. Then one replica is killed: the other takes over its
+ * partitions and every scheduled fire, and nothing sent afterwards is lost.
+ */
+class TwoReplicasIT {
+
+    static final String SECRET = "two-replicas-shopify-secret";
+    static final String CONSENT_TOPIC = "customers_email_marketing_consent/update";
+    static final String FIRES = "SELECT COUNT(*) FROM scheduled_fire WHERE job = 'reconcile-salesforce'";
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    final List<Process> hubs = new ArrayList<>();
+    EmbeddedKafkaBroker broker;
+    WireMockServer vendors;
+
+    @AfterEach
+    void stop() {
+        hubs.forEach(Process::destroy);
+        hubs.forEach(p -> {
+            try {
+                if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        if (vendors != null) {
+            vendors.stop();
+        }
+        if (broker != null) {
+            broker.stop();
+        }
+    }
+
+    @Test
+    void twoReplicasShareOneDatabaseAndKafkaWithoutDoubleWorkAndOneTakesOverWhenTheOtherDies() throws Exception {
+        Path root = Path.of("target", "it-two-replicas", UUID.randomUUID().toString()).toAbsolutePath();
+        Files.createDirectories(root);
+        broker = new EmbeddedKafkaBroker(freePort(), freePort(), root.resolve("kafka"));
+        broker.start();
+        Set<String> topics = manifestTopics();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            admin.createTopics(topics.stream().map(t -> new NewTopic(t, 3, (short) 1)).toList()).all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+        // Salesforce: an empty opt-out list for the scheduled reconciliation, and no Contact for its lane's lookups (so its
+        // deliveries are skipped); the loyalty platform takes every change.
+        vendors = new WireMockServer(options().dynamicPort());
+        vendors.start();
+        vendors.stubFor(get(urlPathEqualTo("/services/data/v64.0/query")).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json")
+                .withBody("{\"totalSize\":0,\"done\":true,\"records\":[]}")));
+        vendors.stubFor(post(urlPathEqualTo("/api/v1/consent-events")).willReturn(aResponse().withStatus(202)));
+
+        Path routes = mountedConfigMap(root.resolve("routes-mount"));
+        String db = "jdbc:h2:file:" + root.resolve("shared") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;"
+                + "DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE";
+        int[] http = { freePort(), freePort() };
+        int[] management = { freePort(), freePort() };
+        // The first instance migrates the database before the second starts, as a rolling update would.
+        for (int i = 0; i < 2; i++) {
+            hubs.add(start(root.resolve("hub-" + i), routes, db, http[i], management[i]));
+            waitReady(management[i], hubs.get(i));
+        }
+
+        try (Connection sql = DriverManager.getConnection(db, "sa", "")) {
+            // 20 opt-outs, each delivered to one replica and retried (same webhook id) on the other.
+            List<String> emails = new ArrayList<>();
+            for (int n = 0; n < 20; n++) {
+                String email = "replica-" + n + "@example.com";
+                emails.add(email);
+                byte[] body = optOut(1000 + n, email);
+                String webhookId = UUID.randomUUID().toString();
+                assertEquals(200, postShopify(http[n % 2], webhookId, body), "first delivery of " + n);
+                assertEquals(200, postShopify(http[(n + 1) % 2], webhookId, body), "retry of " + n);
+            }
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> loyaltyCalls().size() >= 20 && count(sql, "SELECT COUNT(*) FROM delivery"
+                            + " WHERE system = 'loyalty' AND status <> 'delivered'") == 0);
+            assertEquals(20, consentRecords(), "each webhook is one event on Kafka, whichever replica took it");
+            assertEquals(20, count(sql, "SELECT COUNT(*) FROM customer"));
+            assertEquals(20, count(sql, "SELECT COUNT(*) FROM consent_history"), "one ledger decision per event");
+            assertEquals(20, count(sql, "SELECT COUNT(*) FROM consent_state WHERE state = 'unsubscribed'"));
+            assertEquals(20, count(sql, "SELECT COUNT(*) FROM delivery WHERE system = 'loyalty'"));
+            assertEquals(20, count(sql, "SELECT COUNT(*) FROM delivery_attempt a JOIN delivery d ON d.id ="
+                    + " a.delivery_id WHERE d.system = 'loyalty'"), "one call per delivery");
+            List<LoggedRequest> calls = loyaltyCalls();
+            assertEquals(20, calls.size(), "the loyalty platform was called once per opt-out");
+            assertEquals(new TreeSet<>(emails), emailsOf(calls));
+            assertEquals(20, calls.stream().map(r -> r.getHeader("Idempotency-Key")).distinct().count());
+
+            // Both replicas consume: the ledger's consumer group has one member per replica, each with partitions.
+            ConsumerGroupDescription ledger = consumerGroup("handoff-consent-ledger");
+            assertEquals(2, ledger.members().size(), "both replicas are in the ledger's consumer group");
+            ledger.members().forEach(m -> assertTrue(!m.assignment().topicPartitions().isEmpty(),
+                    "every member has partitions: " + ledger));
+
+            // Scheduled reconciliation: three fires both replicas competed for, each run once.
+            long before = count(sql, FIRES);
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> count(sql, FIRES) >= before + 3 && lostClaims(management) >= 3);
+            await().atMost(Duration.ofSeconds(20)).until(() -> count(sql, "SELECT COUNT(*) FROM reconciliation_run"
+                    + " WHERE status = 'running'") == 0);
+            long won = 0;
+            for (int port : management) {
+                won += claims(fetch("http://127.0.0.1:" + port + "/q/metrics"), "won");
+            }
+            // Runs first: a fire claimed between the two counts then adds to fires only.
+            long runs = count(sql, "SELECT COUNT(*) FROM reconciliation_run WHERE trigger_kind = 'schedule'");
+            long fires = count(sql, FIRES);
+            assertTrue(runs == fires || runs == fires - 1, "runs " + runs + " for fires " + fires);
+            assertTrue(won == fires || won == fires - 1, "claims won " + won + " for fires " + fires);
+            assertEquals(0, count(sql, "SELECT COUNT(*) FROM reconciliation_run WHERE status = 'failed'"));
+            long finished = count(sql, "SELECT COUNT(*) FROM reconciliation_run WHERE status = 'completed'");
+            // The lists asked for (Salesforce's lane also looks contacts up by email, which finds none here).
+            int asked = vendors.findAll(getRequestedFor(urlPathEqualTo("/services/data/v64.0/query"))
+                    .withQueryParam("q", containing("HasOptedOutOfEmail=true"))).size();
+            assertTrue(asked == finished || asked == finished + 1, asked + " list requests for " + finished
+                    + " finished runs (one more may be on its way)");
+
+            // A replica dies (a lost node: no shutdown). The other one takes over its partitions and the schedule.
+            hubs.get(0).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            Instant killed = Instant.now();
+            for (int n = 20; n < 25; n++) {
+                String email = "replica-" + n + "@example.com";
+                emails.add(email);
+                assertEquals(200, postShopify(http[1], UUID.randomUUID().toString(), optOut(1000 + n, email)));
+            }
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> loyaltyCalls().size() >= 25);
+            assertEquals(new TreeSet<>(emails), emailsOf(loyaltyCalls()), "nothing sent after the kill was lost");
+            assertEquals(25, count(sql, "SELECT COUNT(*) FROM consent_history"));
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> count(sql,
+                    "SELECT COUNT(*) FROM scheduled_fire WHERE job = 'reconcile-salesforce' AND claimed_at > "
+                            + "TIMESTAMP '" + java.sql.Timestamp.from(killed.plusSeconds(1)) + "'") >= 3);
+            assertEquals(1, count(sql, "SELECT COUNT(DISTINCT claimed_by) FROM scheduled_fire WHERE job ="
+                    + " 'reconcile-salesforce' AND claimed_at > TIMESTAMP '" + java.sql.Timestamp.from(killed
+                            .plusSeconds(1)) + "'"), "the surviving replica runs every fire");
+            assertEquals(1, consumerGroup("handoff-consent-ledger").members().size());
+        }
+    }
+
+    /** The topic names of k8s/base/kafka-topics.yaml, the topics a cluster run by Strimzi holds. */
+    static Set<String> manifestTopics() throws IOException {
+        Set<String> topics = new TreeSet<>();
+        Matcher m = Pattern.compile("(?m)^\\s+topicName:\\s*(\\S+)\\s*$")
+                .matcher(Files.readString(Path.of("k8s", "base", "kafka-topics.yaml")));
+        while (m.find()) {
+            topics.add(m.group(1));
+        }
+        return topics;
+    }
+
+    /**
+     * The files routes/kustomization.yaml puts in the routes ConfigMap, laid out as the kubelet mounts a ConfigMap:
+     * the files in a timestamped folder, {@code ..data} pointing at it, and each name a symlink through {@code ..data}.
+     */
+    static Path mountedConfigMap(Path mount) throws IOException {
+        Path data = mount.resolve("..2026_11_24_00_00_00.000000001");
+        Files.createDirectories(data);
+        Matcher listed = Pattern.compile("(?m)^\\s+-\\s+(\\S+\\.yaml)\\s*$")
+                .matcher(Files.readString(Path.of("routes", "kustomization.yaml")));
+        int files = 0;
+        while (listed.find()) {
+            Files.copy(Path.of("routes", listed.group(1)), data.resolve(listed.group(1)));
+            Files.createSymbolicLink(mount.resolve(listed.group(1)), Path.of("..data", listed.group(1)));
+            files++;
+        }
+        Files.createSymbolicLink(mount.resolve("..data"), data.getFileName());
+        assertTrue(files > 20, "routes/kustomization.yaml lists the routes");
+        return mount;
+    }
+
+    Process start(Path dir, Path routes, String db, int http, int management) throws IOException {
+        Files.createDirectories(dir);
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString())
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("hub.log").toFile());
+        Map<String, String> env = builder.environment();
+        env.putAll(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(), "HUB_KAFKA_TOPICS_CREATE", "false",
+                "HUB_ROUTES_DIR", routes.toString(), "HUB_DATA_DIR", dir.toString(), "HUB_SANDBOX_ENABLED", "false",
+                "QUARKUS_DATASOURCE_H2_JDBC_URL", db, "QUARKUS_HTTP_PORT", Integer.toString(http),
+                "QUARKUS_MANAGEMENT_PORT", Integer.toString(management)));
+        Map<String, String> systems = new HashMap<>();
+        systems.put("HUB_SYSTEMS_SHOPIFY_WEBHOOK_SECRET", SECRET);
+        systems.put("HUB_SYSTEMS_SALESFORCE_BASE_URL", vendors.baseUrl());
+        systems.put("HUB_SYSTEMS_SALESFORCE_ACCESS_TOKEN", "test-token");
+        systems.put("HUB_SYSTEMS_SALESFORCE_RECONCILE_CRON", "*/2 * * * * ?");
+        systems.put("HUB_SYSTEMS_LOYALTY_BASE_URL", vendors.baseUrl());
+        systems.put("HUB_SYSTEMS_LOYALTY_API_KEY", "loyalty-key");
+        env.putAll(systems);
+        return builder.start();
+    }
+
+    static byte[] optOut(long customerId, String email) {
+        return ("{\"customer_id\":" + customerId + ",\"email_address\":\"" + email + "\",\"email_marketing_consent\":"
+                + "{\"state\":\"unsubscribed\",\"opt_in_level\":\"single_opt_in\",\"consent_updated_at\":\""
+                + Instant.now() + "\"}}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    static int postShopify(int port, String webhookId, byte[] body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                + "/webhooks/shopify")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        Webhooks.shopifyHeaders(CONSENT_TOPIC, webhookId, body, SECRET).forEach(request::header);
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    List<LoggedRequest> loyaltyCalls() {
+        return vendors.findAll(postRequestedFor(urlPathEqualTo("/api/v1/consent-events")));
+    }
+
+    static Set<String> emailsOf(List<LoggedRequest> calls) {
+        Set<String> emails = new TreeSet<>();
+        Pattern email = Pattern.compile("\"email\":\\s*\"([^\"]+)\"");
+        for (LoggedRequest call : calls) {
+            Matcher m = email.matcher(call.getBodyAsString());
+            assertTrue(m.find(), call.getBodyAsString());
+            emails.add(m.group(1));
+        }
+        return emails;
+    }
+
+    /** Records on the consent topic, read from the start of every partition. */
+    long consentRecords() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor("handoff.consent").stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum()
+                    - consumer.beginningOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    ConsumerGroupDescription consumerGroup(String group) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            return admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
+        }
+    }
+
+    static long lostClaims(int[] management) throws IOException, InterruptedException {
+        long lost = 0;
+        for (int port : management) {
+            lost += claims(fetch("http://127.0.0.1:" + port + "/q/metrics"), "lost");
+        }
+        return lost;
+    }
+
+    static long claims(String metrics, String outcome) {
+        Matcher m = Pattern.compile("handoff_schedule_claims_total\\{job=\"reconcile-salesforce\",outcome=\"" + outcome
+                + "\"} ([0-9.E]+)").matcher(metrics);
+        return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+    }
+
+    static void waitReady(int management, Process hub) {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            if (!hub.isAlive()) {
+                throw new IllegalStateException("a hub instance exited with " + hub.exitValue());
+            }
+            try {
+                return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management
+                        + "/q/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    static String fetch(String url) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static long count(Connection sql, String query) throws SQLException {
+        try (Statement s = sql.createStatement(); ResultSet rs = s.executeQuery(query)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
