@@ -130,6 +130,7 @@ class AddingASystemGuideTest {
         assertEquals(call.getHeader("Idempotency-Key"), got.get("ref").asText(), "the change id, in both places");
 
         Receipts.awaitUntil(email, Duration.ofSeconds(20), Receipts.status("delivered", "acme-points"));
+        assertEquals(1, acme.findAll(anyRequestedFor(anyUrl())).size(), "delivered once, not again after the receipt");
     }
 
     /** A value of the guide, where each {@code <placeholder>} stands for any non-empty text. */

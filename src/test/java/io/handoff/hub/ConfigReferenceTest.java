@@ -1,6 +1,5 @@
 package io.handoff.hub;
 
-import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,11 +27,6 @@ class ConfigReferenceTest {
         String generated = ConfigReference.render(Path.of("."));
         assertEquals(generated, Files.readString(ConfigReference.DOC),
                 ConfigReference.DOC + " is out of date; regenerate it with: " + ConfigReference.COMMAND);
-    }
-
-    @Test
-    void everyConfigPropertyKeyIsDeclared() {
-        assertDoesNotThrow(() -> ConfigReference.render(Path.of(".")));
     }
 
     @Test

@@ -10,9 +10,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
-import java.nio.charset.StandardCharsets;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -56,12 +58,9 @@ import io.quarkus.test.junit.QuarkusTest;
 class ManifestsTest {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    /** Variables read by the JVM or the image, not by the hub's configuration. */
-    private static final Set<String> NOT_CONFIGURATION = Set.of("JAVA_TOOL_OPTIONS");
-    private static final Pattern KEY_MENTION = Pattern.compile("hub(?:\\.(?:[a-z0-9-]+|<[a-z ]+>))+");
+    private static final Path PROPERTIES = Path.of("src/main/resources/application.properties");
     private static final Path SECRET_EXAMPLE = Path.of("k8s", "secret.example.yaml");
-    private static final Pattern SECRET_KEY = Pattern.compile("(?m)^  (?:# )?([A-Z][A-Z0-9_]+): ");
-    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)[:}]");
+    private static final Pattern SECRET_KEY = Pattern.compile("(?m)^  (?:# )?([A-Z][A-Z0-9_]+): (.*)$");
 
     @Inject
     KafkaSettings kafka;
@@ -74,10 +73,7 @@ class ManifestsTest {
         Map<String, Integer> ports = new TreeMap<>();
         hub.path("ports").forEach(p -> ports.put(p.path("name").asText(), p.path("containerPort").asInt()));
         // The ports the packaged hub listens on (the test run itself listens on random ones), and no overlay moves them.
-        Properties declared = new Properties();
-        try (var in = Files.newInputStream(Path.of("src/main/resources/application.properties"))) {
-            declared.load(in);
-        }
+        Properties declared = declared();
         assertEquals(Map.of("http", Integer.valueOf(declared.getProperty("quarkus.http.port")), "management",
                 Integer.valueOf(declared.getProperty("quarkus.management.port"))), ports,
                 "container ports are the hub's HTTP and management ports");
@@ -106,39 +102,9 @@ class ManifestsTest {
     void everyEnvironmentVariableIsAConfigurationKey(String overlay) throws IOException {
         List<JsonNode> docs = render(overlay);
         Map<String, String> env = environment(docs);
-        Set<String> known = new TreeSet<>();
-        List<Pattern> patterns = new ArrayList<>();
-        for (String key : ConfigReference.keys(Path.of("."))) {
-            known.add(ConfigReference.envName(key));
-        }
-        // Keys named in the documentation of application.properties or in a route's {{placeholder}}, concrete
-        // (hub.systems.klaviyo.api-key) or as patterns (hub.systems.<name>.base-url), and variables the properties read.
-        String properties = Files.readString(Path.of("src/main/resources/application.properties"));
-        StringBuilder sources = new StringBuilder(properties);
-        try (Stream<Path> routes = Files.list(Path.of("routes"))) {
-            for (Path route : routes.toList()) {
-                sources.append('\n').append(Files.readString(route));
-            }
-        }
-        Matcher mention = KEY_MENTION.matcher(sources);
-        while (mention.find()) {
-            String key = mention.group().replaceAll("<[a-z ]+>", "N");
-            if (key.equals(mention.group())) {
-                known.add(ConfigReference.envName(key));
-            } else {
-                patterns.add(Pattern.compile(Pattern.quote(ConfigReference.envName(key)).replace("_N_",
-                        "\\E_[A-Z0-9_]+_\\Q")));
-            }
-        }
-        Matcher reference = ENV_REFERENCE.matcher(properties);
-        while (reference.find()) {
-            known.add(reference.group(1));
-        }
-        List<String> unknown = env.keySet().stream().filter(name -> !known.contains(name)
-                && !NOT_CONFIGURATION.contains(name) && patterns.stream().noneMatch(p -> p.matcher(name).matches()))
-                .toList();
+        ConfigurationNames names = new ConfigurationNames();
+        List<String> unknown = env.keySet().stream().filter(name -> !names.accepts(name)).toList();
         assertTrue(unknown.isEmpty(), "environment variables that are no configuration key of the hub: " + unknown);
-        assertTrue(patterns.size() >= 3, "the systems' keys are documented as patterns: " + patterns);
 
         // Values the hub checks at start-up.
         assertEquals("postgresql", env.get("HUB_DB_KIND"));
@@ -162,13 +128,16 @@ class ManifestsTest {
             }
         }
         assertTrue(topics.size() >= 12, "the hub's topics: " + topics);
-        List<JsonNode> kafkaTopics = kind(render(overlay), "KafkaTopic");
+        List<JsonNode> docs = render(overlay);
+        List<JsonNode> kafkaTopics = kind(docs, "KafkaTopic");
+        int consumers = Integer.parseInt(environment(docs).getOrDefault("HUB_CONSUMERS_COUNT",
+                declared().getProperty("hub.consumers.count")));
         Set<String> declared = kafkaTopics.stream().map(t -> t.path("spec").path("topicName").asText())
                 .collect(Collectors.toCollection(TreeSet::new));
         assertEquals(topics, declared, "one KafkaTopic per topic of hub.kafka.topics.*");
         for (JsonNode topic : kafkaTopics) {
             JsonNode spec = topic.path("spec");
-            assertTrue(spec.path("partitions").asInt() >= config("hub.consumers.count"), topic.toString());
+            assertTrue(spec.path("partitions").asInt() >= consumers, "a consumer per partition at least: " + topic);
             assertTrue(spec.path("config").path("min.insync.replicas").asInt() <= spec.path("replicas").asInt(),
                     "acks=all needs min.insync.replicas <= replicas: " + topic);
             assertFalse(topic.path("metadata").path("labels").path("strimzi.io/cluster").asText().isBlank());
@@ -234,11 +203,35 @@ class ManifestsTest {
         assertEquals(Set.of("/tmp"), writable);
         assertTrue(environment(docs).get("HUB_DATA_DIR").startsWith("/tmp/"));
         assertTrue(deployment.path("spec").path("replicas").isMissingNode(), "the autoscaler owns the replica count");
-        // Shutdown: the readiness delay plus a lane's batch fit in the grace period.
-        long delay = Long.parseLong(environment(docs).get("QUARKUS_SHUTDOWN_DELAY").replace("s", ""));
-        long grace = ConfigProvider.getConfig().getValue("hub.propagation.shutdown-grace-ms", Long.class) / 1000;
-        assertTrue(pod.path("terminationGracePeriodSeconds").asLong() > delay + grace,
-                "terminationGracePeriodSeconds covers the shutdown delay and the lanes' grace");
+        // Shutdown: the readiness delay, the requests in flight, the lanes' last batch and Camel's consumers, each
+        // at its longest, fit in the grace period.
+        Map<String, String> env = environment(docs);
+        Properties declared = declared();
+        long budget = seconds(env.getOrDefault("QUARKUS_SHUTDOWN_DELAY", "0"))
+                + seconds(env.getOrDefault("QUARKUS_SHUTDOWN_TIMEOUT", declared.getProperty("quarkus.shutdown.timeout")))
+                + Long.parseLong(env.getOrDefault("HUB_PROPAGATION_SHUTDOWN_GRACE_MS", ConfigProvider.getConfig()
+                        .getValue("hub.propagation.shutdown-grace-ms", String.class))) / 1000
+                + seconds(env.getOrDefault("CAMEL_MAIN_SHUTDOWN_TIMEOUT",
+                        declared.getProperty("camel.main.shutdown-timeout")));
+        assertTrue(seconds(env.get("QUARKUS_SHUTDOWN_DELAY")) > 0, "readiness goes DOWN before the port closes");
+        assertTrue(pod.path("terminationGracePeriodSeconds").asLong() > budget,
+                "terminationGracePeriodSeconds covers the shutdown's " + budget + " s");
+
+        // The NetworkPolicy lets in what the hub serves and out what it connects to.
+        JsonNode policy = kind(docs, "NetworkPolicy").get(0).path("spec");
+        Set<Integer> in = new TreeSet<>();
+        policy.path("ingress").forEach(rule -> rule.path("ports").forEach(p -> in.add(p.path("port").asInt())));
+        Set<Integer> served = new TreeSet<>();
+        hub.path("ports").forEach(p -> served.add(p.path("containerPort").asInt()));
+        assertEquals(served, in, "ingress to the HTTP and management ports");
+        Set<Integer> out = new TreeSet<>();
+        policy.path("egress").forEach(rule -> rule.path("ports").forEach(p -> out.add(p.path("port").asInt())));
+        Set<Integer> needed = new TreeSet<>(Set.of(53, 443));
+        for (String server : env.get("KAFKA_BOOTSTRAP_SERVERS").split(",")) {
+            needed.add(Integer.parseInt(server.substring(server.lastIndexOf(':') + 1)));
+        }
+        needed.add(URI.create(env.get("HUB_DB_URL").substring("jdbc:".length())).getPort());
+        assertTrue(out.containsAll(needed), "egress to DNS, Kafka, PostgreSQL and HTTPS " + needed + ": " + out);
 
         JsonNode labels = deployment.path("spec").path("template").path("metadata").path("labels");
         for (String kind : List.of("PodDisruptionBudget", "NetworkPolicy")) {
@@ -257,6 +250,94 @@ class ManifestsTest {
         assertTrue(kind(docs, "Role").isEmpty(), "no Kubernetes API permissions: scheduling shares through the database");
     }
 
+    @Test
+    void theNameCheckAcceptsDocumentedKeysAndRejectsOthers() throws IOException {
+        ConfigurationNames names = new ConfigurationNames();
+        for (String documented : List.of("HUB_DB_KIND", "KAFKA_BOOTSTRAP_SERVERS", "HUB_DB_URL",
+                "QUARKUS_LOG_CONSOLE_JSON_ENABLED", "HUB_SYSTEMS_KLAVIYO_API_KEY", "HUB_SYSTEMS_ACME_POINTS_BASE_URL",
+                "HUB_SYSTEMS_KLAVIYO_RATE_LIMIT_PER_SECOND", "HUB_SYSTEMS_SALESFORCE_API_VERSION",
+                "HUB_SYSTEMS_HUBSPOT_BATCH_SIZE", "HUB_SYSTEMS_CHECKOUT_WEBHOOK_SECRET",
+                "HUB_SYSTEMS_SALESFORCE_RECONCILE_CRON", "HUB_FEEDS_AMAZON_ORDERS_TOLERANCE",
+                "HUB_PROPAGATION_SHUTDOWN_GRACE_MS")) {
+            assertTrue(names.accepts(documented), documented);
+        }
+        for (String misspelt : List.of("HUB_DB_KINDS", "HUB_SYSTEMS_KLAVIYO_BASEURL", "HUB_SYSTEMS_KLAVIYO",
+                "HUB_ADMIN_TOKENS", "QUARKUS_HTTP_PORTS", "HUB_SYSTEMS_KLAVIYO_RATE_LIMIT")) {
+            assertFalse(names.accepts(misspelt), misspelt);
+        }
+    }
+
+    /**
+     * The environment variable names the hub reads: every declared key ({@link ConfigReference#keys}), the variables
+     * application.properties reads itself ({@code ${KAFKA_BOOTSTRAP_SERVERS:}}), keys with a variable part as their
+     * documentation spells them ({@code hub.systems.<name>.base-url}, {@code hub.feeds.<id>.tolerance}), and the
+     * per-system keys: {@code HUB_SYSTEMS_<NAME>_<SUFFIX>} for every suffix documented for a system, in full
+     * ({@code hub.systems.klaviyo.api-key}), in a route's placeholder, or on its own in the comments about systems
+     * ({@code .rate-limit.per-second}, {@code .batch-size}).
+     */
+    static final class ConfigurationNames {
+
+        private static final Pattern MENTION = Pattern.compile("hub(?:\\.(?:[a-z0-9-]+|<[a-z ]+>))+");
+        private static final Pattern SYSTEM_KEY = Pattern.compile("hub\\.systems\\.(?:[a-z0-9-]+|<[a-z ]+>)\\."
+                + "([a-z][a-z0-9-]*(?:\\.[a-z][a-z0-9-]*)*)");
+        private static final Pattern SUFFIX = Pattern.compile("(?<![\\w.<>-])\\.([a-z][a-z0-9-]*(?:\\.[a-z][a-z0-9-]*)*)");
+            private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)[:}]");
+        /** Variables the image's run-java.sh reads, not the hub. */
+        private static final Set<String> IMAGE = Set.of("JAVA_MAX_MEM_RATIO");
+
+        private final Set<String> names = new TreeSet<>();
+        private final List<Pattern> patterns = new ArrayList<>();
+
+        ConfigurationNames() throws IOException {
+            for (String key : ConfigReference.keys(Path.of("."))) {
+                names.add(ConfigReference.envName(key));
+            }
+            String properties = Files.readString(PROPERTIES);
+            Matcher reference = ENV_REFERENCE.matcher(properties);
+            while (reference.find()) {
+                names.add(reference.group(1));
+            }
+            List<String> lines = new ArrayList<>(properties.lines().toList());
+            try (Stream<Path> routes = Files.list(Path.of("routes"))) {
+                for (Path route : routes.toList()) {
+                    lines.addAll(Files.readAllLines(route));
+                }
+            }
+            Set<String> systemSuffixes = new TreeSet<>();
+            for (String line : lines) {
+                Matcher mention = MENTION.matcher(line);
+                while (mention.find()) {
+                    String key = mention.group().replaceAll("<[a-z ]+>", "N");
+                    if (key.equals(mention.group())) {
+                        names.add(ConfigReference.envName(key));
+                    } else {
+                        patterns.add(Pattern.compile(Pattern.quote(ConfigReference.envName(key))
+                                .replace("_N_", "\\E_[A-Z0-9_]+_\\Q")));
+                    }
+                }
+                Matcher systemKey = SYSTEM_KEY.matcher(line);
+                while (systemKey.find()) {
+                    systemSuffixes.add(systemKey.group(1));
+                }
+                // A line about systems' keys, or one continuing such a line with more suffixes ("#     .api-version").
+                if (line.startsWith("#") && (line.contains("hub.systems.") || line.contains("Per system")
+                        || line.matches("#\\s+\\..*"))) {
+                    Matcher suffix = SUFFIX.matcher(line.replaceAll("hub(?:\\.(?:[a-z0-9-]+|<[a-z ]+>))+", ""));
+                    while (suffix.find()) {
+                        systemSuffixes.add(suffix.group(1));
+                    }
+                }
+            }
+            patterns.add(Pattern.compile("HUB_SYSTEMS_[A-Z0-9_]+_(" + String.join("|", systemSuffixes.stream()
+                    .map(ConfigReference::envName).toList()) + ")"));
+        }
+
+        boolean accepts(String name) {
+            return names.contains(name) || IMAGE.contains(name) || patterns.stream()
+                    .anyMatch(p -> p.matcher(name).matches());
+        }
+    }
+
     /**
      * The hub's container environment: its own entries, the ConfigMaps it takes whole, and the keys of the Secret it
      * takes whole as k8s/secret.example.yaml lists them (the optional ones commented out there too).
@@ -272,7 +353,7 @@ class ManifestsTest {
                             from.path("secretRef").path("name").asText(), "the Secret of k8s/secret.example.yaml");
                     Matcher key = SECRET_KEY.matcher(example);
                     while (key.find()) {
-                        env.put(key.group(1), "(secret)");
+                        env.put(key.group(1), key.group(2));
                     }
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -307,8 +388,24 @@ class ManifestsTest {
                 .findFirst().orElseGet(() -> fail("no " + kind + " named " + name + " in the rendered overlay"));
     }
 
-    private static int config(String key) {
-        return ConfigProvider.getConfig().getValue(key, Integer.class);
+    /** application.properties as the packaged hub reads it (the test run overrides some keys). */
+    private static Properties declared() {
+        Properties declared = new Properties();
+        try (var in = Files.newInputStream(PROPERTIES)) {
+            declared.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return declared;
+    }
+
+    /** A Quarkus duration ({@code 5s}, {@code 500ms}, {@code PT5S}, or plain seconds) in whole seconds, rounded up. */
+    static long seconds(String duration) {
+        String d = duration.trim();
+        Duration parsed = d.matches("\\d+") ? Duration.ofSeconds(Long.parseLong(d))
+                : d.matches("\\d+ms") ? Duration.ofMillis(Long.parseLong(d.replace("ms", "")))
+                : Duration.parse(d.startsWith("P") ? d : "PT" + d.toUpperCase());
+        return (parsed.toMillis() + 999) / 1000;
     }
 
     /** {@code kubectl kustomize k8s/overlays/<overlay>}, split into its documents. */
@@ -316,20 +413,23 @@ class ManifestsTest {
         boolean required = Boolean.parseBoolean(System.getenv("HUB_REQUIRE_KUBECTL"));
         Process kubectl;
         Path out;
+        Path err;
         try {
             out = Files.createTempFile("kustomize-" + overlay, ".yaml");
+            err = Files.createTempFile("kustomize-" + overlay, ".err");
             kubectl = new ProcessBuilder("kubectl", "kustomize", "k8s/overlays/" + overlay)
-                    .redirectOutput(out.toFile()).redirectErrorStream(false).start();
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         } catch (IOException e) {
-            Assumptions.assumeFalse(!required, "kubectl is not on the PATH: " + e.getMessage());
+            Assumptions.assumeTrue(required, "kubectl is not on the PATH: " + e.getMessage());
             throw new UncheckedIOException("kubectl is required (HUB_REQUIRE_KUBECTL) but could not start", e);
         }
         try {
             assertTrue(kubectl.waitFor(60, TimeUnit.SECONDS), "kubectl kustomize finished");
-            String errors = new String(kubectl.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(0, kubectl.exitValue(), "kubectl kustomize k8s/overlays/" + overlay + ": " + errors);
+            assertEquals(0, kubectl.exitValue(), "kubectl kustomize k8s/overlays/" + overlay + ": "
+                    + Files.readString(err));
             List<JsonNode> docs = YAML.readerFor(JsonNode.class).<JsonNode> readValues(out.toFile()).readAll();
             Files.delete(out);
+            Files.delete(err);
             return docs.stream().filter(d -> d != null && !d.isNull()).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,47 +35,56 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.h2.tools.Server;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
 import io.handoff.hub.kafka.EmbeddedKafkaBroker;
+import io.handoff.hub.support.HubTestResource;
 import io.handoff.hub.support.Webhooks;
 
 /**
  * Two packaged hub instances ({@code target/quarkus-app/quarkus-run.jar}, prod profile), configured through
- * environment variables the way k8s/ configures its pods, share one database (a file H2 in automatic mixed mode) and
- * one Kafka cluster whose topics exist beforehand (the KafkaTopics of k8s/base, topic creation off). Their routes
- * come from a folder laid out like a mounted ConfigMap (symlinks into a timestamped folder) holding the files
- * routes/kustomization.yaml lists. A storefront sends every opt-out to one replica and retries it on the other: each
- * is one event, one ledger decision and one call to the loyalty platform; the consumer groups split the partitions
- * between the two; every reconciliation fire runs once. Then one replica is killed: the other takes over its
- * partitions and every scheduled fire, and nothing sent afterwards is lost.
+ * environment variables as k8s/ configures its pods, share one database that outlives them (an H2 TCP server in this
+ * JVM, or with {@code -Dhub.test.db=postgresql} a fresh database on the PostgreSQL server, reached through
+ * {@code HUB_DB_URL}) and one Kafka cluster whose topics exist beforehand (the KafkaTopics of k8s/base, topic creation
+ * off). Their routes come from a folder laid out like a mounted ConfigMap (symlinks into a timestamped folder) holding
+ * the files routes/kustomization.yaml lists. A storefront sends every opt-out to both replicas at once, as a retry
+ * racing the first delivery: each is one CloudEvent, one ledger decision and one call to the loyalty platform; the
+ * consumer groups split the partitions between the two; every reconciliation fire runs once. Then one replica is
+ * killed: the other takes over its partitions and runs every later fire, and nothing sent afterwards is lost.
  */
 class TwoReplicasIT {
 
     static final String SECRET = "two-replicas-shopify-secret";
     static final String CONSENT_TOPIC = "customers_email_marketing_consent/update";
     static final String FIRES = "SELECT COUNT(*) FROM scheduled_fire WHERE job = 'reconcile-salesforce'";
+    static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     final List<Process> hubs = new ArrayList<>();
     EmbeddedKafkaBroker broker;
     WireMockServer vendors;
+    Server h2;
+    String postgres;
 
     @AfterEach
     void stop() {
@@ -96,13 +104,21 @@ class TwoReplicasIT {
         if (broker != null) {
             broker.stop();
         }
+        if (h2 != null) {
+            h2.stop();
+        }
+        if (postgres != null) {
+            HubTestResource.execute(HubTestResource.POSTGRES_ADMIN_URL, "DROP DATABASE IF EXISTS " + postgres
+                    + " WITH (FORCE)");
+        }
     }
 
     @Test
     void twoReplicasShareOneDatabaseAndKafkaWithoutDoubleWorkAndOneTakesOverWhenTheOtherDies() throws Exception {
         Path root = Path.of("target", "it-two-replicas", UUID.randomUUID().toString()).toAbsolutePath();
         Files.createDirectories(root);
-        broker = new EmbeddedKafkaBroker(freePort(), freePort(), root.resolve("kafka"));
+        int[] ports = HubTestResource.freePorts(6);
+        broker = new EmbeddedKafkaBroker(ports[0], ports[1], root.resolve("kafka"));
         broker.start();
         Set<String> topics = manifestTopics();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
@@ -119,33 +135,42 @@ class TwoReplicasIT {
         vendors.stubFor(post(urlPathEqualTo("/api/v1/consent-events")).willReturn(aResponse().withStatus(202)));
 
         Path routes = mountedConfigMap(root.resolve("routes-mount"));
-        String db = "jdbc:h2:file:" + root.resolve("shared") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;"
-                + "DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE";
-        int[] http = { freePort(), freePort() };
-        int[] management = { freePort(), freePort() };
+        Map<String, String> db = sharedDatabase(root, ports[2]);
+        int[] http = { ports[3], ports[4] };
+        int[] management = { ports[5], HubTestResource.freePorts(1)[0] };
         // The first instance migrates the database before the second starts, as a rolling update would.
         for (int i = 0; i < 2; i++) {
             hubs.add(start(root.resolve("hub-" + i), routes, db, http[i], management[i]));
             waitReady(management[i], hubs.get(i));
         }
 
-        try (Connection sql = DriverManager.getConnection(db, "sa", "")) {
-            // 20 opt-outs, each delivered to one replica and retried (same webhook id) on the other.
+        try (Connection sql = DriverManager.getConnection(db.get("url"), db.get("user"), "")) {
+            // 20 opt-outs, each delivered to both replicas at once (the same webhook id: a retry racing the first).
             List<String> emails = new ArrayList<>();
             for (int n = 0; n < 20; n++) {
                 String email = "replica-" + n + "@example.com";
                 emails.add(email);
                 byte[] body = optOut(1000 + n, email);
                 String webhookId = UUID.randomUUID().toString();
-                assertEquals(200, postShopify(http[n % 2], webhookId, body), "first delivery of " + n);
-                assertEquals(200, postShopify(http[(n + 1) % 2], webhookId, body), "retry of " + n);
+                CompletableFuture<Integer> first = postShopify(http[n % 2], webhookId, body);
+                CompletableFuture<Integer> retry = postShopify(http[(n + 1) % 2], webhookId, body);
+                assertEquals(200, first.get(30, TimeUnit.SECONDS), "first delivery of " + n);
+                assertEquals(200, retry.get(30, TimeUnit.SECONDS), "retry of " + n);
             }
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
                     .until(() -> loyaltyCalls().size() >= 20 && count(sql, "SELECT COUNT(*) FROM delivery"
                             + " WHERE system = 'loyalty' AND status <> 'delivered'") == 0);
-            assertEquals(20, consentRecords(), "each webhook is one event on Kafka, whichever replica took it");
+            // A retry racing its first delivery may be published too (at-least-once: the delivery id is stored only
+            // once Kafka acknowledged, publish-event.yaml), always as the same CloudEvent; the consumers drop repeats.
+            List<String> events = consentEventIds();
+            assertEquals(20, events.stream().distinct().count(), "each webhook is one CloudEvent, whichever replica took it");
+            assertTrue(events.size() <= 40, events.size() + " records for 20 webhooks sent twice");
             assertEquals(20, count(sql, "SELECT COUNT(*) FROM customer"));
-            assertEquals(20, count(sql, "SELECT COUNT(*) FROM consent_history"), "one ledger decision per event");
+            // The ledger decides each event once; a repeated record is kept in the history as a duplicate.
+            assertEquals(20, count(sql, "SELECT COUNT(*) FROM consent_history WHERE rule <> 'duplicate'"),
+                    "one ledger decision per event");
+            assertEquals(20, count(sql, "SELECT COUNT(*) FROM consent_history WHERE changed"));
+            assertEquals(events.size() - 20, count(sql, "SELECT COUNT(*) FROM consent_history WHERE rule = 'duplicate'"));
             assertEquals(20, count(sql, "SELECT COUNT(*) FROM consent_state WHERE state = 'unsubscribed'"));
             assertEquals(20, count(sql, "SELECT COUNT(*) FROM delivery WHERE system = 'loyalty'"));
             assertEquals(20, count(sql, "SELECT COUNT(*) FROM delivery_attempt a JOIN delivery d ON d.id ="
@@ -190,19 +215,29 @@ class TwoReplicasIT {
             for (int n = 20; n < 25; n++) {
                 String email = "replica-" + n + "@example.com";
                 emails.add(email);
-                assertEquals(200, postShopify(http[1], UUID.randomUUID().toString(), optOut(1000 + n, email)));
+                assertEquals(200, postShopify(http[1], UUID.randomUUID().toString(), optOut(1000 + n, email))
+                        .get(30, TimeUnit.SECONDS));
             }
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
                     .until(() -> loyaltyCalls().size() >= 25);
             assertEquals(new TreeSet<>(emails), emailsOf(loyaltyCalls()), "nothing sent after the kill was lost");
-            assertEquals(25, count(sql, "SELECT COUNT(*) FROM consent_history"));
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> count(sql,
-                    "SELECT COUNT(*) FROM scheduled_fire WHERE job = 'reconcile-salesforce' AND claimed_at > "
-                            + "TIMESTAMP '" + java.sql.Timestamp.from(killed.plusSeconds(1)) + "'") >= 3);
+            assertEquals(25, count(sql, "SELECT COUNT(*) FROM consent_history WHERE changed"));
+            // Every later fire is the survivor's, and runs: the dead replica's run, if it was in one, is found
+            // abandoned (HUB_RECONCILIATION_STALE_AFTER_MS) instead of holding the system's lock.
+            String after = " AND claimed_at > TIMESTAMP '" + java.sql.Timestamp.from(killed.plusSeconds(1)) + "'";
+            String completedAfter = "SELECT COUNT(*) FROM reconciliation_run WHERE trigger_kind = 'schedule' AND"
+                    + " status = 'completed' AND started_at > TIMESTAMP '" + java.sql.Timestamp.from(killed) + "'";
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> count(sql, FIRES + after) >= 3 && count(sql, completedAfter) >= 2);
             assertEquals(1, count(sql, "SELECT COUNT(DISTINCT claimed_by) FROM scheduled_fire WHERE job ="
-                    + " 'reconcile-salesforce' AND claimed_at > TIMESTAMP '" + java.sql.Timestamp.from(killed
-                            .plusSeconds(1)) + "'"), "the surviving replica runs every fire");
-            assertEquals(1, consumerGroup("handoff-consent-ledger").members().size());
+                    + " 'reconcile-salesforce'" + after), "the surviving replica claims every fire");
+            assertEquals(1, count(sql, completedAfter.replace("COUNT(*)", "COUNT(DISTINCT owner)")));
+            // The survivor holds every partition of the ledger's topic once the dead member's session has expired.
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                ConsumerGroupDescription group = consumerGroup("handoff-consent-ledger");
+                return group.members().size() == 1 && group.members().iterator().next().assignment()
+                        .topicPartitions().stream().filter(p -> p.topic().equals("handoff.consent")).count() == 3;
+            });
         }
     }
 
@@ -237,7 +272,31 @@ class TwoReplicasIT {
         return mount;
     }
 
-    Process start(Path dir, Path routes, String db, int http, int management) throws IOException {
+    /**
+     * The database both replicas share, as the environment variables that point a hub at it (plus {@code url} and
+     * {@code user} for the test's own connection): it runs outside both hubs, so killing one leaves it up.
+     */
+    Map<String, String> sharedDatabase(Path root, int port) throws SQLException {
+        Map<String, String> db = new HashMap<>();
+        if ("postgresql".equals(System.getProperty("hub.test.db"))) {
+            postgres = "handoff_replicas_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+            HubTestResource.execute(HubTestResource.POSTGRES_ADMIN_URL, "CREATE DATABASE " + postgres);
+            db.put("url", "jdbc:postgresql://127.0.0.1:5432/" + postgres);
+            db.put("user", "postgres");
+            db.putAll(Map.of("HUB_DB_KIND", "postgresql", "HUB_DB_URL", db.get("url"), "HUB_DB_USERNAME", "postgres",
+                    "HUB_DB_PASSWORD", ""));
+        } else {
+            h2 = Server.createTcpServer("-tcpPort", Integer.toString(port), "-baseDir", root.toString(),
+                    "-ifNotExists").start();
+            db.put("url", "jdbc:h2:tcp://127.0.0.1:" + port + "/shared;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;"
+                    + "DEFAULT_NULL_ORDERING=HIGH");
+            db.put("user", "sa");
+            db.put("QUARKUS_DATASOURCE_H2_JDBC_URL", db.get("url"));
+        }
+        return db;
+    }
+
+    Process start(Path dir, Path routes, Map<String, String> db, int http, int management) throws IOException {
         Files.createDirectories(dir);
         ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString())
@@ -245,16 +304,20 @@ class TwoReplicasIT {
         Map<String, String> env = builder.environment();
         env.putAll(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(), "HUB_KAFKA_TOPICS_CREATE", "false",
                 "HUB_ROUTES_DIR", routes.toString(), "HUB_DATA_DIR", dir.toString(), "HUB_SANDBOX_ENABLED", "false",
-                "QUARKUS_DATASOURCE_H2_JDBC_URL", db, "QUARKUS_HTTP_PORT", Integer.toString(http),
-                "QUARKUS_MANAGEMENT_PORT", Integer.toString(management)));
-        Map<String, String> systems = new HashMap<>();
-        systems.put("HUB_SYSTEMS_SHOPIFY_WEBHOOK_SECRET", SECRET);
-        systems.put("HUB_SYSTEMS_SALESFORCE_BASE_URL", vendors.baseUrl());
-        systems.put("HUB_SYSTEMS_SALESFORCE_ACCESS_TOKEN", "test-token");
-        systems.put("HUB_SYSTEMS_SALESFORCE_RECONCILE_CRON", "*/2 * * * * ?");
-        systems.put("HUB_SYSTEMS_LOYALTY_BASE_URL", vendors.baseUrl());
-        systems.put("HUB_SYSTEMS_LOYALTY_API_KEY", "loyalty-key");
-        env.putAll(systems);
+                "QUARKUS_HTTP_PORT", Integer.toString(http), "QUARKUS_MANAGEMENT_PORT", Integer.toString(management)));
+        db.forEach((name, value) -> {
+            if (name.equals(name.toUpperCase())) {
+                env.put(name, value);
+            }
+        });
+        env.put("HUB_SYSTEMS_SHOPIFY_WEBHOOK_SECRET", SECRET);
+        env.put("HUB_SYSTEMS_SALESFORCE_BASE_URL", vendors.baseUrl());
+        env.put("HUB_SYSTEMS_SALESFORCE_ACCESS_TOKEN", "test-token");
+        env.put("HUB_SYSTEMS_SALESFORCE_RECONCILE_CRON", "*/3 * * * * ?");
+        // A run whose replica died stops holding the system's lock after 5 s instead of 10 minutes.
+        env.put("HUB_RECONCILIATION_STALE_AFTER_MS", "5000");
+        env.put("HUB_SYSTEMS_LOYALTY_BASE_URL", vendors.baseUrl());
+        env.put("HUB_SYSTEMS_LOYALTY_API_KEY", "loyalty-key");
         return builder.start();
     }
 
@@ -264,12 +327,13 @@ class TwoReplicasIT {
                 + Instant.now() + "\"}}").getBytes(StandardCharsets.UTF_8);
     }
 
-    static int postShopify(int port, String webhookId, byte[] body) throws IOException, InterruptedException {
+    static CompletableFuture<Integer> postShopify(int port, String webhookId, byte[] body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                 + "/webhooks/shopify")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         Webhooks.shopifyHeaders(CONSENT_TOPIC, webhookId, body, SECRET).forEach(request::header);
-        return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        return HTTP.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
+                .thenApply(HttpResponse::statusCode);
     }
 
     List<LoggedRequest> loyaltyCalls() {
@@ -287,17 +351,25 @@ class TwoReplicasIT {
         return emails;
     }
 
-    /** Records on the consent topic, read from the start of every partition. */
-    long consentRecords() {
+    /** The CloudEvent ids of every record on the consent topic, read from the start of every partition. */
+    List<String> consentEventIds() throws IOException {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        List<String> ids = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor("handoff.consent").stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum()
-                    - consumer.beginningOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
+                    ids.add(JSON.readTree(record.value()).path("id").asText());
+                }
+            }
         }
+        return ids;
     }
 
     ConsumerGroupDescription consumerGroup(String group) throws Exception {
@@ -342,12 +414,6 @@ class TwoReplicasIT {
         try (Statement s = sql.createStatement(); ResultSet rs = s.executeQuery(query)) {
             rs.next();
             return rs.getLong(1);
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -546,7 +546,9 @@ public final class ConfigReference {
                 .append("; do not edit it by hand.\n`ConfigReferenceTest` fails when it is out of date; ")
                 .append("regenerate it from the repository root with:\n\n")
                 .append("```\n").append(COMMAND).append("\n```\n\n");
-        md.append("Every key can be set from the environment: upper-case, every character that is not a letter or ")
+        md.append("Every key can be set from the environment, but those whose description starts with \"Build time\" ")
+                .append("take effect only when the\napplication is built. The variable's name: upper-case, every ")
+                .append("character that is not a letter or ")
                 .append("digit becomes `_`\n(`hub.db.kind` → `").append(envName("hub.db.kind")).append("`, ")
                 .append("`quarkus.log.category.\"org.apache.kafka\".level` →\n`")
                 .append(envName("quarkus.log.category.\"org.apache.kafka\".level")).append("`).\n\n");

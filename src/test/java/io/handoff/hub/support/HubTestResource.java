@@ -85,7 +85,7 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
         }
     }
 
-    static void execute(String url, String sql) {
+    public static void execute(String url, String sql) {
         try (Connection connection = DriverManager.getConnection(url, "postgres", "");
                 Statement statement = connection.createStatement()) {
             statement.execute(sql);
