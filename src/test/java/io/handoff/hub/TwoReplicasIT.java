@@ -59,6 +59,7 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
 import io.handoff.hub.kafka.EmbeddedKafkaBroker;
 import io.handoff.hub.support.HubTestResource;
+import io.handoff.hub.support.PackagedHub;
 import io.handoff.hub.support.Webhooks;
 
 /**
@@ -80,24 +81,17 @@ class TwoReplicasIT {
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    final List<Process> hubs = new ArrayList<>();
+    final List<PackagedHub> hubs = new ArrayList<>();
     EmbeddedKafkaBroker broker;
     WireMockServer vendors;
     Server h2;
     String postgres;
 
     @AfterEach
-    void stop() {
-        hubs.forEach(Process::destroy);
-        hubs.forEach(p -> {
-            try {
-                if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+    void stop() throws InterruptedException {
+        for (PackagedHub hub : hubs) {
+            hub.close();
+        }
         if (vendors != null) {
             vendors.stop();
         }
@@ -117,7 +111,7 @@ class TwoReplicasIT {
     void twoReplicasShareOneDatabaseAndKafkaWithoutDoubleWorkAndOneTakesOverWhenTheOtherDies() throws Exception {
         Path root = Path.of("target", "it-two-replicas", UUID.randomUUID().toString()).toAbsolutePath();
         Files.createDirectories(root);
-        int[] ports = HubTestResource.freePorts(6);
+        int[] ports = HubTestResource.freePorts(3);
         broker = new EmbeddedKafkaBroker(ports[0], ports[1], root.resolve("kafka"));
         broker.start();
         Set<String> topics = manifestTopics();
@@ -136,13 +130,12 @@ class TwoReplicasIT {
 
         Path routes = mountedConfigMap(root.resolve("routes-mount"));
         Map<String, String> db = sharedDatabase(root, ports[2]);
-        int[] http = { ports[3], ports[4] };
-        int[] management = { ports[5], HubTestResource.freePorts(1)[0] };
+        Map<String, String> env = environment(routes, db);
         // The first instance migrates the database before the second starts, as a rolling update would.
         for (int i = 0; i < 2; i++) {
-            hubs.add(start(root.resolve("hub-" + i), routes, db, http[i], management[i]));
-            waitReady(management[i], hubs.get(i));
+            hubs.add(PackagedHub.start(root.resolve("hub-" + i), env));
         }
+        int[] http = { hubs.get(0).httpPort, hubs.get(1).httpPort };
 
         try (Connection sql = DriverManager.getConnection(db.get("url"), db.get("user"), "")) {
             // 20 opt-outs, each delivered to both replicas at once (the same webhook id: a retry racing the first).
@@ -189,13 +182,10 @@ class TwoReplicasIT {
             // Scheduled reconciliation: three fires both replicas competed for, each run once.
             long before = count(sql, FIRES);
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> count(sql, FIRES) >= before + 3 && lostClaims(management) >= 3);
+                    .until(() -> count(sql, FIRES) >= before + 3 && claims("lost") >= 3);
             await().atMost(Duration.ofSeconds(20)).until(() -> count(sql, "SELECT COUNT(*) FROM reconciliation_run"
                     + " WHERE status = 'running'") == 0);
-            long won = 0;
-            for (int port : management) {
-                won += claims(fetch("http://127.0.0.1:" + port + "/q/metrics"), "won");
-            }
+            long won = claims("won");
             // Runs first: a fire claimed between the two counts then adds to fires only.
             long runs = count(sql, "SELECT COUNT(*) FROM reconciliation_run WHERE trigger_kind = 'schedule'");
             long fires = count(sql, FIRES);
@@ -210,7 +200,7 @@ class TwoReplicasIT {
                     + " finished runs (one more may be on its way)");
 
             // A replica dies (a lost node: no shutdown). The other one takes over its partitions and the schedule.
-            hubs.get(0).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            hubs.get(0).kill();
             Instant killed = Instant.now();
             for (int n = 20; n < 25; n++) {
                 String email = "replica-" + n + "@example.com";
@@ -296,15 +286,11 @@ class TwoReplicasIT {
         return db;
     }
 
-    Process start(Path dir, Path routes, Map<String, String> db, int http, int management) throws IOException {
-        Files.createDirectories(dir);
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString())
-                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("hub.log").toFile());
-        Map<String, String> env = builder.environment();
+    /** The environment of both replicas, as k8s/ would set it. */
+    Map<String, String> environment(Path routes, Map<String, String> db) {
+        Map<String, String> env = new HashMap<>();
         env.putAll(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(), "HUB_KAFKA_TOPICS_CREATE", "false",
-                "HUB_ROUTES_DIR", routes.toString(), "HUB_DATA_DIR", dir.toString(), "HUB_SANDBOX_ENABLED", "false",
-                "QUARKUS_HTTP_PORT", Integer.toString(http), "QUARKUS_MANAGEMENT_PORT", Integer.toString(management)));
+                "HUB_ROUTES_DIR", routes.toString(), "HUB_SANDBOX_ENABLED", "false"));
         db.forEach((name, value) -> {
             if (name.equals(name.toUpperCase())) {
                 env.put(name, value);
@@ -318,7 +304,7 @@ class TwoReplicasIT {
         env.put("HUB_RECONCILIATION_STALE_AFTER_MS", "5000");
         env.put("HUB_SYSTEMS_LOYALTY_BASE_URL", vendors.baseUrl());
         env.put("HUB_SYSTEMS_LOYALTY_API_KEY", "loyalty-key");
-        return builder.start();
+        return env;
     }
 
     static byte[] optOut(long customerId, String email) {
@@ -378,36 +364,15 @@ class TwoReplicasIT {
         }
     }
 
-    static long lostClaims(int[] management) throws IOException, InterruptedException {
-        long lost = 0;
-        for (int port : management) {
-            lost += claims(fetch("http://127.0.0.1:" + port + "/q/metrics"), "lost");
+    /** Reconciliation fires claimed ({@code won}) or lost by the two replicas, from their metrics. */
+    long claims(String outcome) throws IOException, InterruptedException {
+        long claims = 0;
+        for (PackagedHub hub : hubs) {
+            Matcher m = Pattern.compile("handoff_schedule_claims_total\\{job=\"reconcile-salesforce\",outcome=\""
+                    + outcome + "\"} ([0-9.E]+)").matcher(hub.metrics());
+            claims += m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
         }
-        return lost;
-    }
-
-    static long claims(String metrics, String outcome) {
-        Matcher m = Pattern.compile("handoff_schedule_claims_total\\{job=\"reconcile-salesforce\",outcome=\"" + outcome
-                + "\"} ([0-9.E]+)").matcher(metrics);
-        return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
-    }
-
-    static void waitReady(int management, Process hub) {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
-            if (!hub.isAlive()) {
-                throw new IllegalStateException("a hub instance exited with " + hub.exitValue());
-            }
-            try {
-                return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management
-                        + "/q/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-            } catch (IOException e) {
-                return false;
-            }
-        });
-    }
-
-    static String fetch(String url) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return claims;
     }
 
     static long count(Connection sql, String query) throws SQLException {

@@ -10,13 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -24,6 +27,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,77 +37,75 @@ import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
 import io.handoff.hub.support.HubTestResource;
-import io.handoff.hub.support.Receipts;
+import io.handoff.hub.support.PackagedHub;
 import io.handoff.hub.support.Webhooks;
-import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import io.quarkus.test.junit.QuarkusTest;
 
 /**
- * Runs the worked example of docs/adding-a-system.md as written: the route file the guide shows is loaded next to
- * the files of routes/, the system is switched on with the guide's two settings, and after a Shopify opt-out the
- * simulated Acme Points receives the request the guide says it will, and the customer has an {@code acme-points}
- * receipt.
+ * Runs the worked example of docs/adding-a-system.md as written, on the packaged hub (embedded default, prod profile):
+ * the route file the guide shows goes next to the files of routes/, the system is switched on with exactly the guide's
+ * two environment variables, and after a Shopify opt-out the simulated Acme Points receives the request the guide
+ * says it will, once, and the customer's consent shows an {@code acme-points} receipt, delivered.
  */
-@QuarkusTest
-@QuarkusTestResource(HubTestResource.class)
-@QuarkusTestResource(value = AddingASystemGuideTest.WorkedExample.class, restrictToAnnotatedClass = true)
-class AddingASystemGuideTest {
+class AddingASystemGuideIT {
 
     static final Path GUIDE = Path.of("docs", "adding-a-system.md");
     static final String API_KEY = "acme-test-key";
+    static final String ADMIN_TOKEN = "guide-admin-token";
+    static final String SHOPIFY_SECRET = "guide-shopify-secret";
     static final ObjectMapper JSON = new ObjectMapper();
-    static WireMockServer acme;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    /** The guide's route file and settings, with a stub of Acme Points' API. */
-    public static class WorkedExample implements QuarkusTestResourceLifecycleManager {
+    WireMockServer acme;
+    PackagedHub hub;
 
-        @Override
-        public Map<String, String> start() {
-            acme = new WireMockServer(WireMockConfiguration.options().dynamicPort());
-            acme.start();
-            acme.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(204)));
-            try {
-                Path routes = Path.of("target", "guide-routes", UUID.randomUUID().toString());
-                Files.createDirectories(routes);
-                try (Stream<Path> files = Files.list(Path.of("routes"))) {
-                    for (Path file : files.toList()) {
-                        Files.copy(file, routes.resolve(file.getFileName()));
-                    }
-                }
-                Files.writeString(routes.resolve("acme-points-subscriber.yaml"),
-                        block("routes/acme-points-subscriber.yaml"));
-                Map<String, String> config = new LinkedHashMap<>();
-                config.put("hub.routes-dir", routes.toAbsolutePath().toString());
-                // The guide's HUB_SYSTEMS_ACME_POINTS_BASE_URL and HUB_SYSTEMS_ACME_POINTS_API_KEY.
-                config.put("hub.systems.acme-points.base-url", acme.baseUrl());
-                config.put("hub.systems.acme-points.api-key", API_KEY);
-                return config;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (hub != null) {
+            hub.close();
         }
-
-        @Override
-        public void stop() {
+        if (acme != null) {
             acme.stop();
         }
     }
 
     @Test
-    void theGuidesRouteFileAndSettingsConnectAcmePoints() throws IOException {
+    void theGuidesRouteFileAndSettingsConnectAcmePoints() throws Exception {
+        acme = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        acme.start();
+        acme.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(204)));
+        Path root = Path.of("target", "guide", UUID.randomUUID().toString()).toAbsolutePath();
+        Path routes = root.resolve("routes");
+        Files.createDirectories(routes);
+        try (Stream<Path> files = Files.list(Path.of("routes"))) {
+            for (Path file : files.toList()) {
+                Files.copy(file, routes.resolve(file.getFileName()));
+            }
+        }
+        Files.writeString(routes.resolve("acme-points-subscriber.yaml"), block("routes/acme-points-subscriber.yaml"));
+        int[] kafka = HubTestResource.freePorts(2);
+        Map<String, String> env = new HashMap<>(Map.of("HUB_ROUTES_DIR", routes.toString(), "HUB_SANDBOX_ENABLED",
+                "false", "HUB_KAFKA_EMBEDDED_PORT", Integer.toString(kafka[0]), "HUB_KAFKA_EMBEDDED_CONTROLLER_PORT",
+                Integer.toString(kafka[1]), "HUB_ADMIN_TOKEN", ADMIN_TOKEN, "HUB_SYSTEMS_SHOPIFY_WEBHOOK_SECRET",
+                SHOPIFY_SECRET));
+        // Step 3 of the guide.
+        env.put("HUB_SYSTEMS_ACME_POINTS_BASE_URL", acme.baseUrl());
+        env.put("HUB_SYSTEMS_ACME_POINTS_API_KEY", API_KEY);
+        hub = PackagedHub.start(root.resolve("hub"), env);
+
         String email = "ada.lovelace@example.com";
         byte[] body = ("{\"customer_id\":7001,\"email_address\":\"" + email + "\",\"email_marketing_consent\":"
                 + "{\"state\":\"unsubscribed\",\"opt_in_level\":\"single_opt_in\","
                 + "\"consent_updated_at\":\"2026-11-24T09:00:00Z\"}}").getBytes(StandardCharsets.UTF_8);
-        Webhooks.postShopify(Webhooks.shopifyHeaders("customers_email_marketing_consent/update", Webhooks.newId(), body,
-                HubTestResource.SHOPIFY_SECRET), body).then().statusCode(200);
+        HttpRequest.Builder webhook = HttpRequest.newBuilder(URI.create(hub.url() + "/webhooks/shopify"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        Webhooks.shopifyHeaders("customers_email_marketing_consent/update", Webhooks.newId(), body, SHOPIFY_SECRET)
+                .forEach(webhook::header);
+        assertEquals(200, HTTP.send(webhook.build(), HttpResponse.BodyHandlers.discarding()).statusCode());
 
         List<LoggedRequest> calls = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> acme.findAll(anyRequestedFor(anyUrl())), list -> !list.isEmpty());
         assertEquals(1, calls.size(), "one call for one change");
         LoggedRequest call = calls.get(0);
-
         // The guide's request, line by line: method and path, headers, then the body.
         String[] expected = block("request").split("\n\n", 2);
         String[] lines = expected[0].split("\n");
@@ -129,7 +131,19 @@ class AddingASystemGuideTest {
         }
         assertEquals(call.getHeader("Idempotency-Key"), got.get("ref").asText(), "the change id, in both places");
 
-        Receipts.awaitUntil(email, Duration.ofSeconds(20), Receipts.status("delivered", "acme-points"));
+        // Step 5: the customer's consent shows the acme-points receipt, delivered, and nothing was sent twice.
+        HttpRequest consent = HttpRequest.newBuilder(URI.create(hub.url() + "/api/customers/" + email + "/consent"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).build();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            JsonNode receipts = JSON.readTree(HTTP.send(consent, HttpResponse.BodyHandlers.ofString()).body())
+                    .path("receipts");
+            for (JsonNode receipt : receipts) {
+                if (receipt.path("system").asText().equals("acme-points")) {
+                    return receipt.path("status").asText().equals("delivered");
+                }
+            }
+            return false;
+        });
         assertEquals(1, acme.findAll(anyRequestedFor(anyUrl())).size(), "delivered once, not again after the receipt");
     }
 
