@@ -104,8 +104,11 @@ function mask(email) {
   return at <= 0 ? '***' : `${email.charAt(0)}***${email.substring(at)}`;
 }
 
+/** Every email in a text masked (a vendor's answer may echo the customer's address). */
+const maskEmails = (text) => String(text || '').replace(/[^\s"'<>,;:()[\]{}]+@[^\s"'<>,;:()[\]{}]+/g, mask);
+
 function excerpt(text, max = 160) {
-  const flat = String(text || '').replace(/\s+/g, ' ').trim();
+  const flat = maskEmails(text).replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
@@ -323,19 +326,17 @@ function feedReasons(feed) {
   return items.length ? el('ul', { class: 'reasons' }, items) : '—';
 }
 
-// The feed API lists no alerts: FeedState keeps the status the detector last alerted on (alerted_status), but the
-// gap matrix does not expose it. The detector raises feed.stale / feed.silent once when a feed turns so, and
-// feed.recovered once it is fresh again, so an alert is open exactly while a feed is not fresh (give or take one
-// check interval, 30 s by default). The open alerts are derived from the matrix that way.
+// Open alerts: the status the silent-failure detector last alerted on for each feed (alertedStatus in the gap matrix;
+// it raises feed.stale / feed.silent once when a feed turns so, and clears it with feed.recovered once it is fresh).
 function renderFeedAlerts(feeds) {
-  const open = feeds.filter((feed) => feed.status && feed.status !== 'fresh');
+  const open = feeds.filter((feed) => feed.alertedStatus);
   $('feed-alerts').replaceChildren(...(open.length ? open.map(feedAlert) : [el('li', {}, 'No open alerts')]));
 }
 
 function feedAlert(feed) {
   const segments = feed.segments && feed.segments.length ? ` Segments held: ${feed.segments.join(', ')}.` : '';
   return el('li', { 'data-alert-feed': feed.feed },
-    el('span', { class: `badge status-${cssToken(feed.status)}` }, `feed.${feed.status}`), ' ',
+    el('span', { class: `badge status-${cssToken(feed.alertedStatus)}` }, `feed.${feed.alertedStatus}`), ' ',
     el('strong', {}, feed.feed), ` (${feed.system}): ${(feed.reasons || []).join('; ') || feed.status}.`,
     feed.impact ? ` Impact: ${feed.impact}.` : '', segments);
 }
@@ -445,7 +446,7 @@ function hbar(label, value, max, kind) {
 /** The run's categories with their counts: every total but the two suppressed totals drawn as bars. */
 function categoryList(totals) {
   const rows = Object.entries(totals).filter(([key]) => key !== 'ledgerSuppressed' && key !== 'systemSuppressed')
-    .map(([key, value]) => el('div', { 'data-category': kebab(key), 'data-total': key, style: 'display: contents' },
+    .map(([key, value]) => el('div', { 'data-category': kebab(key), 'data-total': key },
       el('dt', {}, kebab(key)), el('dd', {}, count(value))));
   return el('dl', { class: 'categories' }, rows);
 }
@@ -477,6 +478,8 @@ function planSize(report) {
 function openApplyConfirm() {
   if (!state.report || !canApply(state.report)) return;
   const plan = planSize(state.report);
+  // The run whose plan is shown is the one applied, whatever a refresh loads meanwhile.
+  $('apply-confirm').dataset.runId = state.report.id;
   $('apply-plan-size').textContent = String(plan.total);
   $('apply-plan-detail').replaceChildren(...plan.parts.map((p) => el('li', {}, `${p.system}: ${p.planned} ${p.action}`)));
   $('apply-confirm').showModal();
@@ -484,7 +487,7 @@ function openApplyConfirm() {
 }
 
 async function confirmApply() {
-  const id = state.report && state.report.id;
+  const id = $('apply-confirm').dataset.runId;
   $('apply-confirm').close();
   if (!id) return;
   $('drift-apply').disabled = true;
@@ -667,7 +670,7 @@ function vendorAnswer(answer) {
 
 function deliveryRow(d, replayed) {
   const change = [d.changeId,
-    el('div', { class: 'small' }, `${d.kind} ${d.state || ''}${d.statusReason ? ` · ${d.statusReason}` : ''}`)];
+    el('div', { class: 'small' }, `${d.kind} ${d.state || ''}${d.statusReason ? ` · ${maskEmails(d.statusReason)}` : ''}`)];
   const action = d.status === 'failed'
     ? el('button', { type: 'button', class: 'replay', 'aria-label': `Replay delivery ${d.id} to ${d.system}` }, 'Replay')
     : el('span', { class: 'small' }, 'replayed');

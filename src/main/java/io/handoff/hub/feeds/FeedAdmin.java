@@ -105,6 +105,8 @@ public class FeedAdmin {
         r.put("staleEvents", row.staleEvents());
         r.put("lastFailureAt", time(row.lastFailureAt()));
         r.put("lastFailure", row.lastFailure());
+        // The status the silent-failure detector alerted on and has not seen recover (null: no open alert).
+        r.put("alertedStatus", row.alertedStatus());
         return r;
     }
 

@@ -6,6 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static io.handoff.hub.support.HubTestResource.ADMIN_TOKEN;
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -72,11 +74,15 @@ class ConsoleBrowserTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static WebDriver browser;
 
-    /** The ERP's webhook secret, and a cadence longer than the tolerance so an old sync is stale, not silent. */
+    /**
+     * The ERP's webhook secret, a cadence longer than the tolerance so an old sync is stale, not silent, and the
+     * silent-failure detector checking every second.
+     */
     public static class ConsoleData implements QuarkusTestResourceLifecycleManager {
         @Override
         public Map<String, String> start() {
-            return Map.of("hub.systems.erp.webhook-secret", ERP_SECRET, "hub.feeds.erp-inventory.cadence", "PT3H");
+            return Map.of("hub.systems.erp.webhook-secret", ERP_SECRET, "hub.feeds.erp-inventory.cadence", "PT3H",
+                    "hub.feeds.check-interval", "1s");
         }
 
         @Override
@@ -134,6 +140,12 @@ class ConsoleBrowserTest {
         assertEquals(ADMIN_TOKEN, script("return sessionStorage.getItem('handoffAdminToken')"));
         assertEquals(null, script("return localStorage.getItem('handoffAdminToken')"));
         assertFalse(browser.getCurrentUrl().contains(ADMIN_TOKEN), browser.getCurrentUrl());
+        for (String file : List.of("/console/", "/console/console.js")) {
+            given().get(file).then().statusCode(200)
+                    .header("Content-Security-Policy", containsString("script-src 'self'"))
+                    .header("Content-Security-Policy", containsString("frame-ancestors 'none'"))
+                    .header("X-Frame-Options", "DENY");
+        }
         assertEquals(0L, script("return [...document.querySelectorAll('input, select')]"
                 + ".filter(i => i.labels.length === 0).length"), "every input has a label");
         screenshot("02-signed-in");
@@ -156,13 +168,19 @@ class ConsoleBrowserTest {
         WebElement cell = browser.findElement(status);
         assertEquals("stale", cell.getText().trim());
         assertTrue(cell.getAttribute("class").contains("status-stale"), cell.getAttribute("class"));
-        assertTrue(browser.findElement(By.id("feed-alerts")).getText().contains("erp-inventory"),
-                "an open alert names the feed");
+        // The detector's open alert for the feed moved from silent to stale.
+        waitFor().until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#feed-alerts [data-alert-feed='erp-inventory'] .badge"), "feed.stale"));
         screenshot("03-feed-stale");
     }
 
     @Test
     void aDryRunReconciliationShowsTheReportsTotals() throws IOException {
+        // A customer the ledger holds unsubscribed whom Klaviyo's list leaves out: the plan sends Klaviyo the ledger's
+        // state.
+        String email = "drift.console@example.com";
+        optOut(7103, email);
+        Receipts.awaitUntil(email, Duration.ofSeconds(30), Receipts.status("delivered", "klaviyo"));
         Instant old = Instant.parse("2026-11-01T00:00:00Z");
         SuppressionLists.klaviyo(VendorStubs.klaviyo, List.of(new Listed("bounced.console@example.com", "01BOUNCED",
                 "HARD_BOUNCE", old)));
@@ -175,6 +193,8 @@ class ConsoleBrowserTest {
         browser.findElement(By.id("tab-drift")).click();
         browser.findElement(By.id("drift-dry-run")).click();
         waitFor().until(ExpectedConditions.attributeToBe(By.id("drift-run"), "data-status", "completed"));
+        // Hold the page still while it is read (the feeds test covers the refresh).
+        browser.findElement(By.id("auto-refresh")).click();
         String runId = browser.findElement(By.id("drift-run")).getAttribute("data-run-id");
         JsonNode report = JSON.readTree(given().auth().oauth2(ADMIN_TOKEN).get("/api/reconciliations/" + runId)
                 .then().statusCode(200).extract().asString());
@@ -217,8 +237,11 @@ class ConsoleBrowserTest {
     void aCustomersReceiptsShowEachSystemsStatus() {
         String email = "console.customer@example.com";
         optOut(7101, email);
-        List<Map<String, Object>> receipts = Receipts.awaitUntil(email, Duration.ofSeconds(30),
-                Receipts.status("delivered", "klaviyo", "hubspot", "loyalty"));
+        List<String> systems = List.of("klaviyo", "salesforce", "hubspot", "loyalty", "shopify");
+        List<Map<String, Object>> receipts = Receipts.awaitUntil(email, Duration.ofSeconds(30), all -> systems.stream()
+                .allMatch(system -> Receipts.latest(all, system) != null && List.of("delivered", "skipped", "failed")
+                        .contains(Receipts.latest(all, system).get("status"))));
+        assertTrue(Receipts.status("delivered", "klaviyo", "hubspot", "loyalty").test(receipts), receipts.toString());
 
         openConsole();
         browser.findElement(By.id("tab-customer")).click();
@@ -227,7 +250,7 @@ class ConsoleBrowserTest {
         input.sendKeys(email);
         browser.findElement(By.id("customer-search")).click();
         waitFor().until(ExpectedConditions.visibilityOfElementLocated(By.id("receipts-table")));
-        for (String system : List.of("klaviyo", "salesforce", "hubspot", "loyalty", "shopify")) {
+        for (String system : systems) {
             Map<String, Object> latest = Receipts.latest(receipts, system);
             By cell = By.cssSelector("#receipts-table tr.latest-for-system[data-system='" + system
                     + "'] td.receipt-status");
@@ -260,15 +283,18 @@ class ConsoleBrowserTest {
         openConsole();
         browser.findElement(By.id("tab-deliveries")).click();
         By row = By.cssSelector("#deliveries-table tr[data-delivery-id='" + id + "']");
-        WebElement failed = waitFor().until(ExpectedConditions.visibilityOfElementLocated(row));
-        assertEquals("failed", failed.findElement(By.cssSelector("td.delivery-status")).getText().trim());
-        assertTrue(failed.findElement(By.cssSelector("td.vendor-answer")).getText().contains("422"),
-                failed.getText());
+        waitFor().until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#deliveries-table tr[data-delivery-id='" + id + "'] td.delivery-status"), "failed"));
+        waitFor().until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#deliveries-table tr[data-delivery-id='" + id + "'] td.vendor-answer"), "422"));
         screenshot("07-delivery-failed");
 
-        // The platform accepts it now; replay it from the page.
+        // The platform accepts it now; replay it from the page (found again: the page may have re-rendered meanwhile).
         VendorStubs.defaults();
-        failed.findElement(By.cssSelector("button.replay")).click();
+        waitFor().ignoring(StaleElementReferenceException.class).until(d -> {
+            d.findElement(row).findElement(By.cssSelector("button.replay")).click();
+            return true;
+        });
         waitFor().until(ExpectedConditions.textToBePresentInElementLocated(
                 By.cssSelector("#deliveries-table tr[data-delivery-id='" + id + "'] td.delivery-status"), "delivered"));
         Receipts.awaitUntil(email, Duration.ofSeconds(10), Receipts.status("delivered", "loyalty"));
