@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static io.handoff.hub.support.HubTestResource.ADMIN_TOKEN;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -140,6 +141,9 @@ class ConsoleBrowserTest {
         assertEquals(ADMIN_TOKEN, script("return sessionStorage.getItem('handoffAdminToken')"));
         assertEquals(null, script("return localStorage.getItem('handoffAdminToken')"));
         assertFalse(browser.getCurrentUrl().contains(ADMIN_TOKEN), browser.getCurrentUrl());
+        given().redirects().follow(false).get("/console").then().statusCode(301).header("Location", "/console/");
+        given().get("/console/secrets.txt").then().statusCode(404).body("error.code", equalTo("not_found"));
+        given().post("/console/").then().statusCode(405);
         for (String file : List.of("/console/", "/console/console.js")) {
             given().get(file).then().statusCode(200)
                     .header("Content-Security-Policy", containsString("script-src 'self'"))
