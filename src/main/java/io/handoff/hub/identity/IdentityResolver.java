@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
@@ -14,6 +17,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
 import org.jboss.logging.Logger;
+import org.springframework.dao.ConcurrencyFailureException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -97,18 +101,36 @@ public class IdentityResolver {
         if (ref.email() != null) {
             jdbc.update("INSERT INTO customer (hub_id, email, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     candidate, ref.email(), Sql.timestamp(clock.instant()));
-            return byEmail(ref.email()).orElseThrow();
+            return winner(() -> byEmail(ref.email()));
         }
         jdbc.update("INSERT INTO customer (hub_id, email, created_at) VALUES (?, NULL, ?)", candidate,
                 Sql.timestamp(clock.instant()));
         var first = ref.ids().entrySet().iterator().next();
         claim(first.getKey(), first.getValue(), candidate);
-        String owner = ownerOf(first.getKey(), first.getValue()).orElseThrow();
+        String owner = winner(() -> ownerOf(first.getKey(), first.getValue()));
         if (!owner.equals(candidate)) {
             // Another event created this customer first: drop our empty row.
             jdbc.update("DELETE FROM customer WHERE hub_id = ?", candidate);
         }
         return owner;
+    }
+
+    /**
+     * The row that won a create race. On PostgreSQL the losing insert waits for the winner's commit, so the row is
+     * there; on H2 the losing insert does nothing at once, and the winner's transaction may not have committed yet.
+     * So look again for up to a second; after that the caller's retry (a race is a ConcurrencyFailureException, which
+     * the ledger and identity routes decide again) takes over.
+     */
+    private static String winner(Supplier<Optional<String>> lookup) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Optional<String> found = lookup.get();
+            if (found.isPresent()) {
+                return found.get();
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        throw new ConcurrencyFailureException(
+                "the customer created by a concurrent event was not committed within a second");
     }
 
     private void link(String hubId, CustomerRef ref) {
