@@ -14,10 +14,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -93,14 +93,9 @@ class AddingASystemGuideIT {
         hub = PackagedHub.start(root.resolve("hub"), env);
 
         String email = "ada.lovelace@example.com";
-        byte[] body = ("{\"customer_id\":7001,\"email_address\":\"" + email + "\",\"email_marketing_consent\":"
-                + "{\"state\":\"unsubscribed\",\"opt_in_level\":\"single_opt_in\","
-                + "\"consent_updated_at\":\"2026-11-24T09:00:00Z\"}}").getBytes(StandardCharsets.UTF_8);
-        HttpRequest.Builder webhook = HttpRequest.newBuilder(URI.create(hub.url() + "/webhooks/shopify"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        Webhooks.shopifyHeaders("customers_email_marketing_consent/update", Webhooks.newId(), body, SHOPIFY_SECRET)
-                .forEach(webhook::header);
-        assertEquals(200, HTTP.send(webhook.build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+        byte[] body = Webhooks.shopifyConsent(7001, email, "unsubscribed", Instant.parse("2026-11-24T09:00:00Z"));
+        assertEquals(200, HTTP.send(Webhooks.shopifyRequest(hub.url(), Webhooks.SHOPIFY_CONSENT_TOPIC,
+                Webhooks.newId(), body, SHOPIFY_SECRET), HttpResponse.BodyHandlers.discarding()).statusCode());
 
         List<LoggedRequest> calls = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> acme.findAll(anyRequestedFor(anyUrl())), list -> !list.isEmpty());

@@ -13,11 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -76,7 +73,6 @@ import io.handoff.hub.support.Webhooks;
 class TwoReplicasIT {
 
     static final String SECRET = "two-replicas-shopify-secret";
-    static final String CONSENT_TOPIC = "customers_email_marketing_consent/update";
     static final String FIRES = "SELECT COUNT(*) FROM scheduled_fire WHERE job = 'reconcile-salesforce'";
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -102,8 +98,7 @@ class TwoReplicasIT {
             h2.stop();
         }
         if (postgres != null) {
-            HubTestResource.execute(HubTestResource.POSTGRES_ADMIN_URL, "DROP DATABASE IF EXISTS " + postgres
-                    + " WITH (FORCE)");
+            HubTestResource.dropPostgresDatabase(postgres);
         }
     }
 
@@ -269,8 +264,7 @@ class TwoReplicasIT {
     Map<String, String> sharedDatabase(Path root, int port) throws SQLException {
         Map<String, String> db = new HashMap<>();
         if ("postgresql".equals(System.getProperty("hub.test.db"))) {
-            postgres = "handoff_replicas_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-            HubTestResource.execute(HubTestResource.POSTGRES_ADMIN_URL, "CREATE DATABASE " + postgres);
+            postgres = HubTestResource.createPostgresDatabase("handoff_replicas_");
             db.put("url", "jdbc:postgresql://127.0.0.1:5432/" + postgres);
             db.put("user", "postgres");
             db.putAll(Map.of("HUB_DB_KIND", "postgresql", "HUB_DB_URL", db.get("url"), "HUB_DB_USERNAME", "postgres",
@@ -308,18 +302,12 @@ class TwoReplicasIT {
     }
 
     static byte[] optOut(long customerId, String email) {
-        return ("{\"customer_id\":" + customerId + ",\"email_address\":\"" + email + "\",\"email_marketing_consent\":"
-                + "{\"state\":\"unsubscribed\",\"opt_in_level\":\"single_opt_in\",\"consent_updated_at\":\""
-                + Instant.now() + "\"}}").getBytes(StandardCharsets.UTF_8);
+        return Webhooks.shopifyConsent(customerId, email, "unsubscribed", Instant.now());
     }
 
     static CompletableFuture<Integer> postShopify(int port, String webhookId, byte[] body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                + "/webhooks/shopify")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        Webhooks.shopifyHeaders(CONSENT_TOPIC, webhookId, body, SECRET).forEach(request::header);
-        return HTTP.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
-                .thenApply(HttpResponse::statusCode);
+        return HTTP.sendAsync(Webhooks.shopifyRequest("http://127.0.0.1:" + port, Webhooks.SHOPIFY_CONSENT_TOPIC,
+                webhookId, body, SECRET), HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode);
     }
 
     List<LoggedRequest> loyaltyCalls() {

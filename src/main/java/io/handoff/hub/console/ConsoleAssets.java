@@ -55,15 +55,16 @@ public class ConsoleAssets {
             answer.setBody(new byte[0]);
             return;
         }
-        String name = path.startsWith(PREFIX + "/") ? path.substring(PREFIX.length() + 1) : "";
-        byte[] content = files.get(name.isEmpty() ? "index.html" : name);
+        String file = path.startsWith(PREFIX + "/") ? path.substring(PREFIX.length() + 1) : "";
+        String name = file.isEmpty() ? "index.html" : file;
+        byte[] content = files.get(name);
         if (content == null) {
             JsonAnswers.answer(exchange, 404, JsonAnswers.error("not_found", "no such console file"));
             return;
         }
         answer.removeHeaders("*");
         answer.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-        answer.setHeader(Exchange.CONTENT_TYPE, TYPES.get(name.isEmpty() ? "index.html" : name));
+        answer.setHeader(Exchange.CONTENT_TYPE, TYPES.get(name));
         answer.setBody(content);
     }
 }

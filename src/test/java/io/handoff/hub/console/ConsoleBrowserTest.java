@@ -321,11 +321,9 @@ class ConsoleBrowserTest {
     }
 
     private static void optOut(long customerId, String email) {
-        byte[] body = ("{\"customer_id\":" + customerId + ",\"email_address\":\"" + email + "\","
-                + "\"email_marketing_consent\":{\"state\":\"unsubscribed\",\"opt_in_level\":\"single_opt_in\","
-                + "\"consent_updated_at\":\"" + Instant.now() + "\"}}").getBytes(UTF_8);
-        Webhooks.postShopify(Webhooks.shopifyHeaders("customers_email_marketing_consent/update", Webhooks.newId(),
-                body, HubTestResource.SHOPIFY_SECRET), body).then().statusCode(200);
+        byte[] body = Webhooks.shopifyConsent(customerId, email, "unsubscribed", Instant.now());
+        Webhooks.postShopify(Webhooks.shopifyHeaders(Webhooks.SHOPIFY_CONSENT_TOPIC, Webhooks.newId(), body,
+                HubTestResource.SHOPIFY_SECRET), body).then().statusCode(200);
     }
 
     private static Object script(String javascript) {

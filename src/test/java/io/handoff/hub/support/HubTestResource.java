@@ -68,8 +68,7 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
         // Tests that need subscribers bring their own (VendorStubs, or the sandbox switched on explicitly).
         config.put("hub.sandbox.enabled", "false");
         if ("postgresql".equals(System.getProperty("hub.test.db"))) {
-            database = "handoff_test_" + UUID.randomUUID().toString().replace("-", "");
-            execute(POSTGRES_ADMIN_URL, "CREATE DATABASE " + database);
+            database = createPostgresDatabase("handoff_test_");
             config.put("hub.db.kind", "postgresql");
             config.put("quarkus.datasource.postgresql.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + database);
             config.put("quarkus.datasource.postgresql.username", "postgres");
@@ -81,11 +80,22 @@ public class HubTestResource implements QuarkusTestResourceLifecycleManager {
     @Override
     public void stop() {
         if (database != null) {
-            execute(POSTGRES_ADMIN_URL, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+            dropPostgresDatabase(database);
         }
     }
 
-    public static void execute(String url, String sql) {
+    /** A new, empty database on the PostgreSQL server at 127.0.0.1:5432, named {@code prefix} + a random suffix. */
+    public static String createPostgresDatabase(String prefix) {
+        String name = prefix + UUID.randomUUID().toString().replace("-", "");
+        execute(POSTGRES_ADMIN_URL, "CREATE DATABASE " + name);
+        return name;
+    }
+
+    public static void dropPostgresDatabase(String name) {
+        execute(POSTGRES_ADMIN_URL, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+    }
+
+    static void execute(String url, String sql) {
         try (Connection connection = DriverManager.getConnection(url, "postgres", "");
                 Statement statement = connection.createStatement()) {
             statement.execute(sql);

@@ -2,6 +2,9 @@ package io.handoff.hub.support;
 
 import static io.restassured.RestAssured.given;
 
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,6 +32,25 @@ public final class Webhooks {
         headers.put("X-Shopify-Triggered-At", "2025-07-10T16:15:47.000000Z");
         headers.put("X-Shopify-Event-Id", UUID.randomUUID().toString());
         return headers;
+    }
+
+    /** The Shopify topic of email-consent changes. */
+    public static final String SHOPIFY_CONSENT_TOPIC = "customers_email_marketing_consent/update";
+
+    /** A Shopify email-consent update: the customer's id and email, the new state, and when the customer chose. */
+    public static byte[] shopifyConsent(long customerId, String email, String state, Instant at) {
+        return ("{\"customer_id\":" + customerId + ",\"email_address\":\"" + email + "\",\"email_marketing_consent\":"
+                + "{\"state\":\"" + state + "\",\"opt_in_level\":\"single_opt_in\",\"consent_updated_at\":\"" + at
+                + "\"}}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A signed Shopify delivery to the hub at {@code baseUrl}, for a hub running as its own process. */
+    public static HttpRequest shopifyRequest(String baseUrl, String topic, String webhookId, byte[] body,
+            String secret) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + "/webhooks/shopify"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        shopifyHeaders(topic, webhookId, body, secret).forEach(request::header);
+        return request.build();
     }
 
     public static Response postShopify(Map<String, String> headers, byte[] body) {
