@@ -96,6 +96,238 @@ public class IdentityResolver {
         return new Resolved(hubId, created);
     }
 
+    /** A resolved customer as one event saw it: the hub id, the email and the first id per system at that point. */
+    public record Snapshot(String hubId, String email, Map<String, String> ids) {
+    }
+
+    /**
+     * Resolves a batch of customer references in order, as {@link #resolve} would one after the other, with a few
+     * set-based queries instead of a dozen statements per reference: the ids, emails and customers the batch names
+     * are read up front, each reference is resolved in memory against them (and against what the references before it
+     * created or linked), and the new customers, links and emails are written with JDBC batches. Must run inside the
+     * caller's transaction. A customer or id that another replica wrote at the same moment fails the batch with a
+     * {@link ConcurrencyFailureException}, for the caller to resolve it again.
+     */
+    public List<Snapshot> resolveAll(List<CustomerRef> refs) {
+        return new BatchResolution(refs).run();
+    }
+
+    private record SystemId(String system, String id) {
+    }
+
+    /** What resolveAll knows of one customer: its email, its survivor, and every id linked to it. */
+    private static final class Known {
+        String email;
+        String mergedInto;
+        final Map<String, java.util.TreeSet<String>> ids = new java.util.TreeMap<>();
+
+        Map<String, String> firstIds() {
+            Map<String, String> first = new LinkedHashMap<>();
+            ids.forEach((system, values) -> first.put(system, values.first()));
+            return first;
+        }
+    }
+
+    private final class BatchResolution {
+        private final List<CustomerRef> refs;
+        private final Map<String, String> emailOwner = new java.util.HashMap<>();
+        private final Map<SystemId, String> idOwner = new java.util.HashMap<>();
+        private final Map<String, Known> customers = new java.util.HashMap<>();
+        private final List<Object[]> newCustomers = new ArrayList<>();
+        private final List<SystemId> newLinks = new ArrayList<>();
+        private final Map<SystemId, String> newLinkOwners = new LinkedHashMap<>();
+        private final List<Object[]> newEmails = new ArrayList<>();
+        private final java.time.Instant now = clock.instant();
+
+        BatchResolution(List<CustomerRef> refs) {
+            this.refs = refs;
+        }
+
+        List<Snapshot> run() {
+            load();
+            List<Snapshot> out = new ArrayList<>(refs.size());
+            for (CustomerRef ref : refs) {
+                String hubId = resolveOne(ref);
+                Known known = customers.get(hubId);
+                out.add(new Snapshot(hubId, known.email, known.firstIds()));
+            }
+            write();
+            return out;
+        }
+
+        private void load() {
+            java.util.Set<String> emails = new java.util.LinkedHashSet<>();
+            java.util.Set<String> systemIds = new java.util.LinkedHashSet<>();
+            for (CustomerRef ref : refs) {
+                if (ref.email() != null) {
+                    emails.add(ref.email());
+                }
+                systemIds.addAll(ref.ids().values());
+            }
+            java.util.Set<String> hubIds = new java.util.LinkedHashSet<>();
+            inChunks(List.copyOf(emails), chunk -> jdbc.query("SELECT hub_id, email FROM customer WHERE email IN ("
+                    + marks(chunk.size()) + ")", rs -> {
+                        emailOwner.put(rs.getString(2), rs.getString(1));
+                        hubIds.add(rs.getString(1));
+                    }, chunk.toArray()));
+            java.util.Set<SystemId> wanted = new java.util.HashSet<>();
+            refs.forEach(ref -> ref.ids().forEach((system, id) -> wanted.add(new SystemId(system, id))));
+            inChunks(List.copyOf(systemIds), chunk -> jdbc.query("SELECT system, system_id, hub_id FROM"
+                    + " customer_system_id WHERE system_id IN (" + marks(chunk.size()) + ")", rs -> {
+                        SystemId id = new SystemId(rs.getString(1), rs.getString(2));
+                        if (wanted.contains(id)) {
+                            idOwner.put(id, rs.getString(3));
+                            hubIds.add(rs.getString(3));
+                        }
+                    }, chunk.toArray()));
+            // The customers named, and the survivors they were merged into (merges may chain).
+            List<String> toLoad = List.copyOf(hubIds);
+            for (int hop = 0; !toLoad.isEmpty(); hop++) {
+                if (hop > MAX_MERGE_HOPS) {
+                    throw new IllegalStateException("merge chain longer than " + MAX_MERGE_HOPS);
+                }
+                java.util.Set<String> next = new java.util.LinkedHashSet<>();
+                inChunks(toLoad, chunk -> jdbc.query("SELECT hub_id, email, merged_into FROM customer WHERE hub_id IN ("
+                        + marks(chunk.size()) + ")", rs -> {
+                            Known known = new Known();
+                            known.email = rs.getString(2);
+                            known.mergedInto = rs.getString(3);
+                            customers.put(rs.getString(1), known);
+                            if (known.mergedInto != null) {
+                                next.add(known.mergedInto);
+                            }
+                        }, chunk.toArray()));
+                next.removeAll(customers.keySet());
+                toLoad = List.copyOf(next);
+            }
+            inChunks(List.copyOf(customers.keySet()), chunk -> jdbc.query("SELECT system, system_id, hub_id FROM"
+                    + " customer_system_id WHERE hub_id IN (" + marks(chunk.size()) + ")",
+                    rs -> {
+                        customers.get(rs.getString(3)).ids.computeIfAbsent(rs.getString(1),
+                                k -> new java.util.TreeSet<>()).add(rs.getString(2));
+                    }, chunk.toArray()));
+        }
+
+        /** {@link #resolve}, against what is known in memory. */
+        private String resolveOne(CustomerRef ref) {
+            if (!ref.identifiesSomeone()) {
+                throw new IllegalArgumentException("the customer reference carries neither an email nor a system id");
+            }
+            String hubId = null;
+            for (var id : ref.ids().entrySet()) {
+                hubId = idOwner.get(new SystemId(id.getKey(), id.getValue()));
+                if (hubId != null) {
+                    break;
+                }
+            }
+            if (hubId == null && ref.email() != null && emailOwner.containsKey(ref.email())) {
+                hubId = survivor(emailOwner.get(ref.email()));
+            }
+            if (hubId == null) {
+                hubId = UUID.randomUUID().toString();
+                Known created = new Known();
+                created.email = ref.email();
+                customers.put(hubId, created);
+                newCustomers.add(new Object[] { hubId, ref.email(), Sql.timestamp(now) });
+                if (ref.email() != null) {
+                    emailOwner.put(ref.email(), hubId);
+                } else {
+                    var first = ref.ids().entrySet().iterator().next();
+                    claim(new SystemId(first.getKey(), first.getValue()), hubId);
+                }
+            }
+            hubId = survivor(hubId);
+            for (var id : ref.ids().entrySet()) {
+                SystemId systemId = new SystemId(id.getKey(), id.getValue());
+                if (!idOwner.containsKey(systemId)) {
+                    claim(systemId, hubId);
+                }
+                String owner = idOwner.get(systemId);
+                if (!survivor(owner).equals(hubId)) {
+                    LOG.warnf("%s id %s belongs to customer %s, not %s: left as it is", id.getKey(), id.getValue(),
+                            owner, hubId);
+                }
+            }
+            Known known = customers.get(hubId);
+            if (ref.email() != null && known.email == null && !emailOwner.containsKey(ref.email())) {
+                known.email = ref.email();
+                emailOwner.put(ref.email(), hubId);
+                newEmails.add(new Object[] { ref.email(), hubId, ref.email() });
+            }
+            return hubId;
+        }
+
+        private void claim(SystemId id, String hubId) {
+            idOwner.put(id, hubId);
+            newLinks.add(id);
+            newLinkOwners.put(id, hubId);
+            customers.get(hubId).ids.computeIfAbsent(id.system(), k -> new java.util.TreeSet<>()).add(id.id());
+        }
+
+        private String survivor(String hubId) {
+            String current = hubId;
+            for (int hop = 0; hop < MAX_MERGE_HOPS; hop++) {
+                Known known = customers.get(current);
+                if (known == null || known.mergedInto == null) {
+                    return current;
+                }
+                current = known.mergedInto;
+            }
+            throw new IllegalStateException("merge chain of " + hubId + " is longer than " + MAX_MERGE_HOPS);
+        }
+
+        /** Writes the new customers, links and emails, and fails if another replica took one of them meanwhile. */
+        private void write() {
+            if (!newCustomers.isEmpty()) {
+                jdbc.batchUpdate("INSERT INTO customer (hub_id, email, created_at) VALUES (?, ?, ?)"
+                        + " ON CONFLICT DO NOTHING", newCustomers);
+                List<String> created = newCustomers.stream().map(row -> (String) row[0]).toList();
+                java.util.Set<String> stored = new java.util.HashSet<>();
+                inChunks(created, chunk -> jdbc.query("SELECT hub_id FROM customer WHERE hub_id IN ("
+                        + marks(chunk.size()) + ")", rs -> {
+                            stored.add(rs.getString(1));
+                        }, chunk.toArray()));
+                if (stored.size() != created.size()) {
+                    throw new ConcurrencyFailureException("a customer of this batch was created by a concurrent event");
+                }
+            }
+            if (!newLinks.isEmpty()) {
+                jdbc.batchUpdate("INSERT INTO customer_system_id (system, system_id, hub_id, linked_at)"
+                        + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", newLinks.stream().map(id -> new Object[] {
+                            id.system(), id.id(), newLinkOwners.get(id), Sql.timestamp(now) }).toList());
+                Map<SystemId, String> owners = new java.util.HashMap<>();
+                inChunks(newLinks.stream().map(SystemId::id).distinct().toList(), chunk -> jdbc.query(
+                        "SELECT system, system_id, hub_id FROM customer_system_id WHERE system_id IN ("
+                                + marks(chunk.size()) + ")",
+                        rs -> {
+                            owners.put(new SystemId(rs.getString(1), rs.getString(2)), rs.getString(3));
+                        }, chunk.toArray()));
+                for (SystemId id : newLinks) {
+                    if (!newLinkOwners.get(id).equals(owners.get(id))) {
+                        throw new ConcurrencyFailureException(
+                                "a system id of this batch was linked by a concurrent event");
+                    }
+                }
+            }
+            if (!newEmails.isEmpty()) {
+                jdbc.batchUpdate("UPDATE customer SET email = ? WHERE hub_id = ? AND email IS NULL"
+                        + " AND NOT EXISTS (SELECT 1 FROM customer other WHERE other.email = ?)", newEmails);
+            }
+        }
+    }
+
+    private static final int IN_CHUNK = 500;
+
+    private static void inChunks(List<String> values, java.util.function.Consumer<List<String>> query) {
+        for (int from = 0; from < values.size(); from += IN_CHUNK) {
+            query.accept(values.subList(from, Math.min(values.size(), from + IN_CHUNK)));
+        }
+    }
+
+    private static String marks(int n) {
+        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    }
+
     /** Creates a customer, or returns the one a concurrent event created for the same email or first system id. */
     private String create(String candidate, CustomerRef ref) {
         if (ref.email() != null) {

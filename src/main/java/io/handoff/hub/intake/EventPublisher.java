@@ -1,11 +1,16 @@
 package io.handoff.hub.intake;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultMessage;
 
 import io.handoff.hub.event.CanonicalEvent;
 import io.handoff.hub.event.CanonicalEventCodec;
@@ -28,6 +33,29 @@ public class EventPublisher {
         this.topics = topics;
     }
 
+    /**
+     * The Kafka records of several events, as messages for one send of a batch (a list body with
+     * {@code batchWithIndividualHeaders=true}: each message's own key and headers). The route names the topic.
+     */
+    public List<Message> toMessages(List<CanonicalEvent> events, CamelContext context) {
+        List<Message> out = new ArrayList<>(events.size());
+        for (CanonicalEvent event : events) {
+            Message message = new DefaultMessage(context);
+            headers(message, event);
+            message.setBody(codec.write(event));
+            out.add(message);
+        }
+        return out;
+    }
+
+    private static void headers(Message message, CanonicalEvent event) {
+        message.setHeader(KafkaConstants.KEY, event.key());
+        message.setHeader("content-type", CanonicalEventCodec.CONTENT_TYPE);
+        message.setHeader("ce_id", event.id());
+        message.setHeader("ce_type", event.type().wireName());
+        message.setHeader("ce_source", event.source());
+    }
+
     public void toRecord(Exchange exchange) {
         Message message = exchange.getMessage();
         CanonicalEvent event = java.util.Objects.requireNonNull(message.getBody(CanonicalEvent.class), "no canonical event in the body");
@@ -37,11 +65,7 @@ public class EventPublisher {
         message.removeHeaders("*");
         // platform-http keeps the request's charset; the record value is UTF-8 bytes and must not be re-encoded.
         exchange.removeProperty(org.apache.camel.Exchange.CHARSET_NAME);
-        message.setHeader(KafkaConstants.KEY, event.key());
-        message.setHeader("content-type", CanonicalEventCodec.CONTENT_TYPE);
-        message.setHeader("ce_id", event.id());
-        message.setHeader("ce_type", event.type().wireName());
-        message.setHeader("ce_source", event.source());
+        headers(message, event);
         message.setBody(codec.write(event));
     }
 }

@@ -35,6 +35,8 @@ final class LaneWorker implements Runnable {
     });
 
     private final SubscriberAdapter adapter;
+    /** Ids the adapter found by lookup, linked with the batch's receipts (null: the adapter links none). */
+    private final LaneLinks links;
     private final VendorClient client;
     private final Deliveries deliveries;
     private final DeadLetterParking parking;
@@ -53,8 +55,9 @@ final class LaneWorker implements Runnable {
     private Thread thread;
 
     LaneWorker(SubscriberAdapter adapter, VendorClient client, Deliveries deliveries, DeadLetterParking parking,
-            PropagationMetrics metrics, LaneSettings settings, int batchSize, int concurrency) {
+            PropagationMetrics metrics, LaneSettings settings, LaneLinks links, int batchSize, int concurrency) {
         this.adapter = adapter;
+        this.links = links;
         this.client = client;
         this.deliveries = deliveries;
         this.parking = parking;
@@ -304,6 +307,9 @@ final class LaneWorker implements Runnable {
     }
 
     private void recordAll(List<Outcome> outcomes, String claim, List<Outcome> toPark) {
+        if (links != null) {
+            links.flush();
+        }
         for (Outcome outcome : outcomes) {
             if (record(outcome, claim)) {
                 toPark.add(outcome);

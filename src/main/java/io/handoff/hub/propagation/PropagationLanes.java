@@ -48,6 +48,7 @@ public class PropagationLanes {
     private final DeadLetterParking parking;
     private final PropagationMetrics metrics;
     private final IdentityResolver identity;
+    private final Map<String, LaneLinks> laneLinks = new java.util.concurrent.ConcurrentHashMap<>();
 
     private volatile Map<String, SubscriberAdapter> adapters;
     private final Map<String, LaneWorker> workers = new LinkedHashMap<>();
@@ -126,12 +127,17 @@ public class PropagationLanes {
         return url.or(() -> sandbox.baseUrl(name)).map(u -> new SystemConfig(name, u, config, simulated));
     }
 
+    /** The ids a system's adapter finds, linked when its lane stores the receipts ({@link LaneLinks}). */
+    private LaneLinks links(String system) {
+        return laneLinks.computeIfAbsent(system, s -> new LaneLinks(identity));
+    }
+
     private SubscriberAdapter javaAdapter(SystemConfig c) {
         return switch (c.name()) {
             case "klaviyo" -> new KlaviyoAdapter(c);
-            case "salesforce" -> new SalesforceAdapter(c, identity::link);
+            case "salesforce" -> new SalesforceAdapter(c, links(c.name()));
             case "hubspot" -> new HubSpotAdapter(c);
-            case "shopify" -> new ShopifyAdapter(c, identity::link);
+            case "shopify" -> new ShopifyAdapter(c, links(c.name()));
             default -> throw new IllegalArgumentException("no Java adapter for " + c.name());
         };
     }
@@ -155,7 +161,7 @@ public class PropagationLanes {
                         + c.intValue("response-timeout-ms", (int) settings.responseTimeoutMs())
                         + "&connectionRequestTimeout=" + settings.connectTimeoutMs();
                 LaneWorker worker = new LaneWorker(adapter, new VendorClient(template, http, limiter), deliveries,
-                        parking, metrics, settings, c.intValue("batch-size", defaultBatchSize(c.name(), settings.batchSize())),
+                        parking, metrics, settings, laneLinks.get(adapter.system()), c.intValue("batch-size", defaultBatchSize(c.name(), settings.batchSize())),
                         c.intValue("concurrency", adapter.batchesCalls() ? 1 : 4));
                 workers.put(adapter.system(), worker);
                 worker.start();

@@ -26,12 +26,14 @@ import io.handoff.hub.consent.ConsentState;
 import io.handoff.hub.event.CanonicalEvent;
 import io.handoff.hub.event.CanonicalEventCodec;
 import io.handoff.hub.identity.IdentityResolver;
+import io.handoff.hub.kafka.KafkaBatches;
 import io.handoff.hub.persistence.Sql;
 import io.handoff.hub.support.Json;
 import io.handoff.hub.support.Pii;
 
 /**
- * Turns the ledger's events into deliveries, one per subscriber system, in one transaction per event:
+ * Turns the ledger's events into deliveries, one per subscriber system; a poll's events are planned in one
+ * transaction ({@link #applyBatch}):
  * <ul>
  * <li>{@code consent.applied}: every switched-on system but the one the change came from (recorded as holding the
  * new state) gets the change; a system already confirmed in that state, with nothing of this customer on its way,
@@ -67,15 +69,55 @@ public class PropagationPlanner {
         this.jdbc = new JdbcTemplate(dataSource);
     }
 
-    /** Camel entry point for records of the ledger topic. */
+    /** Camel entry point for one record of the ledger topic. */
     public void applyRecord(Exchange exchange) {
-        CanonicalEvent event = codec.read(exchange);
-        Set<String> due = switch (event.type()) {
-            case CONSENT_APPLIED -> planConsent(event);
-            case CUSTOMER_MERGE_APPLIED -> planMerge(event);
-            default -> Set.of();
-        };
+        planAll(List.of(codec.read(exchange))).forEach(lanes::wake);
+    }
+
+    /**
+     * Camel entry point of the batching consumer: plans a poll's ledger events in one transaction, then wakes the
+     * lanes with work. A record that cannot be read, or fails on its own, is set aside for the dead-letter topic
+     * ({@link KafkaBatches}).
+     */
+    public void applyBatch(Exchange batch) {
+        List<Map.Entry<Exchange, CanonicalEvent>> read = KafkaBatches.read(batch, codec::read);
+        Set<String> due;
+        try {
+            due = planAll(read.stream().map(Map.Entry::getValue).toList());
+        } catch (RuntimeException failed) {
+            if (KafkaBatches.isOutage(failed)) {
+                throw failed;
+            }
+            LOG.warnf("ledger batch of %d failed (%s): planning its events one at a time", read.size(),
+                    failed.toString());
+            due = new LinkedHashSet<>();
+            for (Map.Entry<Exchange, CanonicalEvent> one : read) {
+                try {
+                    due.addAll(planAll(List.of(one.getValue())));
+                } catch (RuntimeException alone) {
+                    if (KafkaBatches.isOutage(alone)) {
+                        throw alone;
+                    }
+                    KafkaBatches.reject(batch, one.getKey(), alone);
+                }
+            }
+        }
         due.forEach(lanes::wake);
+    }
+
+    /** Plans ledger events in order, in one transaction; returns the systems with a delivery due. */
+    public Set<String> planAll(List<CanonicalEvent> events) {
+        Set<String> due = new LinkedHashSet<>();
+        deliveries.transactions().executeWithoutResult(tx -> {
+            for (CanonicalEvent event : events) {
+                due.addAll(switch (event.type()) {
+                    case CONSENT_APPLIED -> planConsent(event);
+                    case CUSTOMER_MERGE_APPLIED -> planMerge(event);
+                    default -> Set.of();
+                });
+            }
+        });
+        return due;
     }
 
     /** Plans one {@code consent.applied}; returns the systems with a delivery due. */

@@ -117,6 +117,11 @@ final class BenchHub implements AutoCloseable {
     long start() throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Xmx" + heap));
+        // Extra JVM options for the hub, e.g. a JFR recording: -Dbench.hub-jvm-args="-XX:StartFlightRecording=..."
+        String jvmArgs = System.getProperty("bench.hub-jvm-args", "").strip();
+        if (!jvmArgs.isEmpty()) {
+            command.addAll(List.of(jvmArgs.replace("{n}", Integer.toString(starts + 1)).split("\\s+")));
+        }
         settings.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add(Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString());
