@@ -6,7 +6,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -63,8 +62,6 @@ public class ConsentLedger {
 
     private static final Logger LOG = Logger.getLogger(ConsentLedger.class);
     private static final int MAX_ATTEMPTS = 5;
-    /** Bind parameters per {@code IN (...)} list. */
-    private static final int IN_CHUNK = 500;
     public static final String LEDGER_SOURCE = "/hub/consent-ledger";
 
     private final JdbcTemplate jdbc;
@@ -275,34 +272,32 @@ public class ConsentLedger {
             return held.get(key);
         }
 
-        /** Reads and locks ({@code SELECT ... FOR UPDATE}) the held states of the batch's customers, in one query. */
+        /** Reads and locks ({@code SELECT ... FOR UPDATE}) the held states of the batch's customers. */
         private void loadHeld(List<Snapshot> who) {
-            List<String> hubIds = who.stream().map(Snapshot::hubId).distinct().sorted().toList();
-            for (int from = 0; from < hubIds.size(); from += IN_CHUNK) {
-                List<String> chunk = hubIds.subList(from, Math.min(hubIds.size(), from + IN_CHUNK));
-                jdbc.query("SELECT hub_id, channel, purpose, state, reason, event_source, event_id, event_time"
-                        + " FROM consent_state WHERE hub_id IN (" + String.join(", ", Collections.nCopies(chunk.size(),
-                                "?")) + ") FOR UPDATE", rs -> {
-                                    Key key = new Key(rs.getString("hub_id"), rs.getString("channel"),
-                                            rs.getString("purpose"));
-                                    held.put(key, heldRow(rs, 0));
-                                    stored.add(key);
-                                }, chunk.toArray());
-            }
+            Sql.inChunks(null, who.stream().map(Snapshot::hubId).distinct().sorted().toList(), (marks, args) -> jdbc
+                    .query("SELECT hub_id, channel, purpose, state, reason, event_source, event_id, event_time"
+                            + " FROM consent_state WHERE hub_id IN (" + marks + ") FOR UPDATE", rs -> {
+                                Key key = new Key(rs.getString("hub_id"), rs.getString("channel"),
+                                        rs.getString("purpose"));
+                                held.put(key, heldRow(rs, 0));
+                                stored.add(key);
+                            }, args));
         }
 
-        /** Every earlier decision of the batch's event ids, in one query per chunk (the first row of each wins). */
+        /**
+         * Every earlier decision of the batch's events (the first row of each wins), by the index (event_source,
+         * event_id): one query per source.
+         */
         private void loadEarlier(List<CanonicalEvent> events) {
-            List<String> ids = events.stream().map(CanonicalEvent::id).distinct().toList();
-            for (int from = 0; from < ids.size(); from += IN_CHUNK) {
-                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
-                jdbc.query("SELECT event_source, event_id, hub_id, channel, purpose, changed FROM consent_history"
-                        + " WHERE event_id IN (" + String.join(", ", Collections.nCopies(chunk.size(), "?"))
-                        + ") ORDER BY id", rs -> {
-                            earlier.putIfAbsent(new Seen(rs.getString(1), rs.getString(2), new Key(rs.getString(3),
-                                    rs.getString(4), rs.getString(5))), rs.getBoolean(6));
-                        }, chunk.toArray());
-            }
+            Map<String, List<String>> bySource = new LinkedHashMap<>();
+            events.forEach(e -> bySource.computeIfAbsent(e.source(), k -> new ArrayList<>()).add(e.id()));
+            bySource.forEach((source, ids) -> Sql.inChunks(source, ids.stream().distinct().toList(),
+                    (marks, args) -> jdbc.query("SELECT event_source, event_id, hub_id, channel, purpose, changed"
+                            + " FROM consent_history WHERE event_source = ? AND event_id IN (" + marks + ") ORDER BY id",
+                            rs -> {
+                                earlier.putIfAbsent(new Seen(rs.getString(1), rs.getString(2), new Key(rs.getString(3),
+                                        rs.getString(4), rs.getString(5))), rs.getBoolean(6));
+                            }, args)));
         }
 
         private void flush() {

@@ -157,29 +157,23 @@ public class IdentityResolver {
 
         private void load() {
             java.util.Set<String> emails = new java.util.LinkedHashSet<>();
-            java.util.Set<String> systemIds = new java.util.LinkedHashSet<>();
+            java.util.Set<SystemId> wanted = new java.util.LinkedHashSet<>();
             for (CustomerRef ref : refs) {
                 if (ref.email() != null) {
                     emails.add(ref.email());
                 }
-                systemIds.addAll(ref.ids().values());
+                ref.ids().forEach((system, id) -> wanted.add(new SystemId(system, id)));
             }
             java.util.Set<String> hubIds = new java.util.LinkedHashSet<>();
-            inChunks(List.copyOf(emails), chunk -> jdbc.query("SELECT hub_id, email FROM customer WHERE email IN ("
-                    + marks(chunk.size()) + ")", rs -> {
+            Sql.inChunks(null, List.copyOf(emails), (marks, args) -> jdbc.query("SELECT hub_id, email FROM customer"
+                    + " WHERE email IN (" + marks + ")", rs -> {
                         emailOwner.put(rs.getString(2), rs.getString(1));
                         hubIds.add(rs.getString(1));
-                    }, chunk.toArray()));
-            java.util.Set<SystemId> wanted = new java.util.HashSet<>();
-            refs.forEach(ref -> ref.ids().forEach((system, id) -> wanted.add(new SystemId(system, id))));
-            inChunks(List.copyOf(systemIds), chunk -> jdbc.query("SELECT system, system_id, hub_id FROM"
-                    + " customer_system_id WHERE system_id IN (" + marks(chunk.size()) + ")", rs -> {
-                        SystemId id = new SystemId(rs.getString(1), rs.getString(2));
-                        if (wanted.contains(id)) {
-                            idOwner.put(id, rs.getString(3));
-                            hubIds.add(rs.getString(3));
-                        }
-                    }, chunk.toArray()));
+                    }, args));
+            owners(wanted).forEach((id, owner) -> {
+                idOwner.put(id, owner);
+                hubIds.add(owner);
+            });
             // The customers named, and the survivors they were merged into (merges may chain).
             List<String> toLoad = List.copyOf(hubIds);
             for (int hop = 0; !toLoad.isEmpty(); hop++) {
@@ -187,8 +181,8 @@ public class IdentityResolver {
                     throw new IllegalStateException("merge chain longer than " + MAX_MERGE_HOPS);
                 }
                 java.util.Set<String> next = new java.util.LinkedHashSet<>();
-                inChunks(toLoad, chunk -> jdbc.query("SELECT hub_id, email, merged_into FROM customer WHERE hub_id IN ("
-                        + marks(chunk.size()) + ")", rs -> {
+                Sql.inChunks(null, toLoad, (marks, args) -> jdbc.query("SELECT hub_id, email, merged_into FROM customer"
+                        + " WHERE hub_id IN (" + marks + ")", rs -> {
                             Known known = new Known();
                             known.email = rs.getString(2);
                             known.mergedInto = rs.getString(3);
@@ -196,16 +190,15 @@ public class IdentityResolver {
                             if (known.mergedInto != null) {
                                 next.add(known.mergedInto);
                             }
-                        }, chunk.toArray()));
+                        }, args));
                 next.removeAll(customers.keySet());
                 toLoad = List.copyOf(next);
             }
-            inChunks(List.copyOf(customers.keySet()), chunk -> jdbc.query("SELECT system, system_id, hub_id FROM"
-                    + " customer_system_id WHERE hub_id IN (" + marks(chunk.size()) + ")",
-                    rs -> {
+            Sql.inChunks(null, List.copyOf(customers.keySet()), (marks, args) -> jdbc.query("SELECT system,"
+                    + " system_id, hub_id FROM customer_system_id WHERE hub_id IN (" + marks + ")", rs -> {
                         customers.get(rs.getString(3)).ids.computeIfAbsent(rs.getString(1),
                                 k -> new java.util.TreeSet<>()).add(rs.getString(2));
-                    }, chunk.toArray()));
+                    }, args));
         }
 
         /** {@link #resolve}, against what is known in memory. */
@@ -264,6 +257,19 @@ public class IdentityResolver {
             customers.get(hubId).ids.computeIfAbsent(id.system(), k -> new java.util.TreeSet<>()).add(id.id());
         }
 
+        /** The owners of system ids, by the primary key (system, system_id): one query per system and chunk. */
+        private Map<SystemId, String> owners(java.util.Collection<SystemId> ids) {
+            Map<String, List<String>> bySystem = new LinkedHashMap<>();
+            ids.forEach(id -> bySystem.computeIfAbsent(id.system(), k -> new ArrayList<>()).add(id.id()));
+            Map<SystemId, String> owners = new java.util.HashMap<>();
+            bySystem.forEach((system, values) -> Sql.inChunks(system, values, (marks, args) -> jdbc.query(
+                    "SELECT system, system_id, hub_id FROM customer_system_id WHERE system = ? AND system_id IN ("
+                            + marks + ")", rs -> {
+                                owners.put(new SystemId(rs.getString(1), rs.getString(2)), rs.getString(3));
+                            }, args)));
+            return owners;
+        }
+
         private String survivor(String hubId) {
             String current = hubId;
             for (int hop = 0; hop < MAX_MERGE_HOPS; hop++) {
@@ -283,10 +289,10 @@ public class IdentityResolver {
                         + " ON CONFLICT DO NOTHING", newCustomers);
                 List<String> created = newCustomers.stream().map(row -> (String) row[0]).toList();
                 java.util.Set<String> stored = new java.util.HashSet<>();
-                inChunks(created, chunk -> jdbc.query("SELECT hub_id FROM customer WHERE hub_id IN ("
-                        + marks(chunk.size()) + ")", rs -> {
+                Sql.inChunks(null, created, (marks, args) -> jdbc.query("SELECT hub_id FROM customer WHERE hub_id IN ("
+                        + marks + ")", rs -> {
                             stored.add(rs.getString(1));
-                        }, chunk.toArray()));
+                        }, args));
                 if (stored.size() != created.size()) {
                     throw new ConcurrencyFailureException("a customer of this batch was created by a concurrent event");
                 }
@@ -295,13 +301,7 @@ public class IdentityResolver {
                 jdbc.batchUpdate("INSERT INTO customer_system_id (system, system_id, hub_id, linked_at)"
                         + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", newLinks.stream().map(id -> new Object[] {
                             id.system(), id.id(), newLinkOwners.get(id), Sql.timestamp(now) }).toList());
-                Map<SystemId, String> owners = new java.util.HashMap<>();
-                inChunks(newLinks.stream().map(SystemId::id).distinct().toList(), chunk -> jdbc.query(
-                        "SELECT system, system_id, hub_id FROM customer_system_id WHERE system_id IN ("
-                                + marks(chunk.size()) + ")",
-                        rs -> {
-                            owners.put(new SystemId(rs.getString(1), rs.getString(2)), rs.getString(3));
-                        }, chunk.toArray()));
+                Map<SystemId, String> owners = owners(newLinks);
                 for (SystemId id : newLinks) {
                     if (!newLinkOwners.get(id).equals(owners.get(id))) {
                         throw new ConcurrencyFailureException(
@@ -314,18 +314,6 @@ public class IdentityResolver {
                         + " AND NOT EXISTS (SELECT 1 FROM customer other WHERE other.email = ?)", newEmails);
             }
         }
-    }
-
-    private static final int IN_CHUNK = 500;
-
-    private static void inChunks(List<String> values, java.util.function.Consumer<List<String>> query) {
-        for (int from = 0; from < values.size(); from += IN_CHUNK) {
-            query.accept(values.subList(from, Math.min(values.size(), from + IN_CHUNK)));
-        }
-    }
-
-    private static String marks(int n) {
-        return String.join(", ", java.util.Collections.nCopies(n, "?"));
     }
 
     /** Creates a customer, or returns the one a concurrent event created for the same email or first system id. */

@@ -78,6 +78,14 @@ public class IntakeResponses {
                 "5");
     }
 
+    /** 503 at once: the replica already works on as many deliveries as it takes ({@link IntakeAdmission}). */
+    public void overloaded(Exchange exchange) {
+        LOG.debugf("%s delivery refused: %s", system(exchange), exchange.getProperty(Exchange.EXCEPTION_CAUGHT,
+                Exception.class).getMessage());
+        answer(exchange, 503, error("overloaded", "too many deliveries in progress; retry later"),
+                Outcome.UNAVAILABLE, "1");
+    }
+
     /** 500: an unexpected error; nothing was stored, so the platform's retry is processed. */
     public void failed(Exchange exchange) {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);

@@ -136,7 +136,7 @@ public class Deliveries {
         args.addAll(systems);
         return jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL"
                 + " WHERE hub_id = ? AND channel = ? AND purpose = ? AND kind = ? AND status IN (?, ?) AND change_id <> ?"
-                + " AND system IN (" + marks(systems.size()) + ")", args.toArray());
+                + " AND system IN (" + Sql.marks(systems.size()) + ")", args.toArray());
     }
 
     /** The systems with a consent delivery of this customer/channel/purpose on its way right now. */
@@ -170,12 +170,9 @@ public class Deliveries {
         List<Object> args = new ArrayList<>(List.of(SKIPPED, truncate(why, 255), changeId));
         args.addAll(systems);
         jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE change_id = ?"
-                + " AND system IN (" + marks(systems.size()) + ")", args.toArray());
+                + " AND system IN (" + Sql.marks(systems.size()) + ")", args.toArray());
     }
 
-    private static String marks(int n) {
-        return String.join(",", java.util.Collections.nCopies(n, "?"));
-    }
 
     /**
      * Claims up to {@code limit} due deliveries of a system, oldest first, for {@code ttl}: pending ones whose time has
@@ -208,7 +205,7 @@ public class Deliveries {
             return new Claim(null, List.of());
         }
         String token = replica + "-" + UUID.randomUUID().toString().substring(0, 12);
-        String ids = marks(due.size());
+        String ids = Sql.marks(due.size());
         List<Object> args = new ArrayList<>(List.of(SENDING, token, Sql.timestamp(now.plus(ttl))));
         args.addAll(due);
         args.addAll(List.of(PENDING, Sql.timestamp(now), SENDING, Sql.timestamp(now)));

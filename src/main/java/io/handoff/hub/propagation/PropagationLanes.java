@@ -186,9 +186,17 @@ public class PropagationLanes {
         return "klaviyo".equals(system) ? 75 : 0;
     }
 
-    /** Klaviyo's bulk jobs take 100 profiles: its lane takes that many at a time. */
+    /**
+     * Klaviyo's bulk jobs take 100 profiles (its adapter splits a larger batch into jobs of 100): its lane takes at
+     * least that many at a time. HubSpot's batch write is one call per batch: at most 100 inputs, HubSpot's usual
+     * batch limit.
+     */
     static int defaultBatchSize(String system, int configured) {
-        return "klaviyo".equals(system) ? Math.max(configured, 100) : configured;
+        return switch (system) {
+            case "klaviyo" -> Math.max(configured, 100);
+            case "hubspot" -> Math.min(configured, 100);
+            default -> configured;
+        };
     }
 
     public static int defaultPerMinute(String system) {

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import jakarta.inject.Inject;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -242,5 +244,48 @@ class ShopifyWebhookTest extends KafkaMarkedTest {
         assertEquals(List.of("content-type", "ce_id", "ce_type", "ce_source").stream().sorted().toList(),
                 names.stream().sorted().toList());
         org.hamcrest.MatcherAssert.assertThat(names, hasItem("ce_id"));
+    }
+
+    @Inject
+    IntakeAdmission admission;
+
+    @Inject
+    org.apache.camel.CamelContext camel;
+
+    /**
+     * A replica already working on hub.intake.max-in-flight deliveries answers the next one 503 with Retry-After at
+     * once and writes nothing; once a place is free, the platform's retry of the same delivery is accepted.
+     */
+    @Test
+    void aDeliveryBeyondTheInFlightBoundIsAnswered503AtOnceAndItsRetryIsAccepted() {
+        List<org.apache.camel.Exchange> held = new java.util.ArrayList<>();
+        try {
+            while (true) {
+                org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(camel);
+                admission.admit(exchange);
+                held.add(exchange);
+            }
+        } catch (IntakeAdmission.OverloadedException full) {
+            // every place is taken
+        }
+        assertTrue(held.size() > 0);
+        byte[] body = Webhooks.shopifyConsent(7_400_000_001L, "overload-" + UUID.randomUUID() + "@example.com",
+                "unsubscribed", Instant.parse("2026-11-20T10:00:00Z"));
+        String webhookId = UUID.randomUUID().toString();
+        Map<String, String> headers = Webhooks.shopifyHeaders("customers_email_marketing_consent/update", webhookId,
+                body, SHOPIFY_SECRET);
+        try {
+            Webhooks.postShopify(headers, body).then().statusCode(503)
+                    .header("Retry-After", equalTo("1"))
+                    .contentType("application/json")
+                    .body("error.code", equalTo("overloaded"));
+            assertNothingWritten(webhookId);
+        } finally {
+            for (org.apache.camel.Exchange exchange : held) {
+                exchange.getExchangeExtension().handoverCompletions().forEach(done -> done.onComplete(exchange));
+            }
+        }
+        assertEquals(0, admission.inFlight(), "every place given back");
+        Webhooks.postShopify(headers, body).then().statusCode(200).body("status", equalTo("accepted"));
     }
 }
