@@ -35,6 +35,8 @@ public class Deliveries {
     public static final String DELIVERED = "delivered";
     public static final String SKIPPED = "skipped";
     public static final String SUPERSEDED = "superseded";
+    /** The reason of a delivery superseded by a change, and the mark of one superseded while being sent. */
+    private static final String SUPERSEDED_BY_CHANGE = "superseded by change ";
     public static final String FAILED = "failed";
 
     static final String COLUMNS = "id, change_id, system, kind, hub_id, channel, purpose, state, reason, email,"
@@ -131,12 +133,21 @@ public class Deliveries {
         if (systems.isEmpty()) {
             return 0;
         }
-        List<Object> args = new ArrayList<>(List.of(SUPERSEDED, truncate("superseded by change " + newer, 255), hubId,
-                channel, purpose, kind, PENDING, FAILED, newer));
+        String why = truncate(SUPERSEDED_BY_CHANGE + newer, 255);
+        String which = " WHERE hub_id = ? AND channel = ? AND purpose = ? AND kind = ? AND status IN (?, ?)"
+                + " AND change_id <> ? AND system IN (" + Sql.marks(systems.size()) + ")";
+        List<Object> args = new ArrayList<>(List.of(SUPERSEDED, why, hubId, channel, purpose, kind, PENDING, FAILED,
+                newer));
         args.addAll(systems);
-        return jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL"
-                + " WHERE hub_id = ? AND channel = ? AND purpose = ? AND kind = ? AND status IN (?, ?) AND change_id <> ?"
-                + " AND system IN (" + Sql.marks(systems.size()) + ")", args.toArray());
+        int superseded = jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL" + which,
+                args.toArray());
+        // One being sent right now stays claimed (nothing newer may overtake it), marked: if its call fails it is not
+        // tried again but superseded (a change with no delivery to this system, such as an edit made in it, leaves no
+        // newer delivery for newerChange to find).
+        List<Object> sending = new ArrayList<>(List.of(why, hubId, channel, purpose, kind, SENDING, SENDING, newer));
+        sending.addAll(systems);
+        jdbc.update("UPDATE delivery SET status_reason = ?" + which, sending.toArray());
+        return superseded;
     }
 
     /** The systems with a consent delivery of this customer/channel/purpose on its way right now. */
@@ -282,13 +293,13 @@ public class Deliveries {
     public String retry(Delivery d, String claim, Evidence e, long millis, Instant next) {
         Instant now = clock.instant();
         return transactions.execute(tx -> {
-            Optional<Long> newer = newerChange(d);
+            Optional<String> newer = replacedBy(d);
             int updated = jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, attempts = attempts + 1,"
                     + " next_attempt_at = ?, claimed_by = NULL, claim_until = NULL, request_method = ?, request_url = ?,"
                     + " request_body = ?, response_status = ?, response_body = ?, last_error = ?"
                     + " WHERE id = ? AND status = ? AND claimed_by = ?",
                     newer.isPresent() ? SUPERSEDED : PENDING,
-                    newer.map(n -> "superseded by delivery " + n + " while being sent").orElse(null),
+                    newer.map(n -> n + " while being sent").orElse(null),
                     newer.isPresent() ? null : Sql.timestamp(next), e.method(), truncate(e.url(), 2000),
                     truncate(e.body(), 4000), e.status(), truncate(e.answer(), 2000), truncate(e.error(), 500), d.id(),
                     SENDING, claim);
@@ -307,9 +318,9 @@ public class Deliveries {
     public String failed(Delivery d, String claim, Evidence e, long millis, String why) {
         Instant now = clock.instant();
         return transactions.execute(tx -> {
-            Optional<Long> newer = newerChange(d);
+            Optional<String> newer = replacedBy(d);
             String status = newer.isPresent() ? SUPERSEDED : FAILED;
-            if (!finish(d, claim, status, newer.map(n -> "superseded by delivery " + n + " after: " + why).orElse(why),
+            if (!finish(d, claim, status, newer.map(n -> n + " after: " + why).orElse(why),
                     e, now)) {
                 return null;
             }
@@ -381,6 +392,19 @@ public class Deliveries {
         return jdbc.query("SELECT id FROM delivery WHERE system = ? AND hub_id = ? AND channel = ? AND purpose = ?"
                 + " AND kind = ? AND id > ? AND status <> ? ORDER BY id DESC", (rs, i) -> rs.getLong(1), d.system(),
                 d.hubId(), d.channel(), d.purpose(), d.kind(), d.id(), SUPERSEDED).stream().findFirst();
+    }
+
+    /**
+     * Why a delivery being sent is not to be tried again: a newer delivery replaces it, or a change marked it while it
+     * was in flight ({@link #supersedeOlder(String, String, String, String, String, List)}).
+     */
+    private Optional<String> replacedBy(Delivery d) {
+        Optional<String> newer = newerChange(d).map(n -> "superseded by delivery " + n);
+        if (newer.isPresent()) {
+            return newer;
+        }
+        return jdbc.query("SELECT status_reason FROM delivery WHERE id = ? AND status = ? AND status_reason LIKE ?",
+                (rs, i) -> rs.getString(1), d.id(), SENDING, SUPERSEDED_BY_CHANGE + "%").stream().findFirst();
     }
 
     /** Puts a failed delivery back in its lane's queue, due now, with a fresh set of attempts. */

@@ -9,6 +9,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -67,6 +68,30 @@ class DeliveryClaimsTest {
 
         assertEquals(List.of(stranded), ids(deliveries.claim(system, 1, TTL)),
                 "a batch of one takes the stranded delivery, not the older-planned new one");
+    }
+
+    @Test
+    void aDeliveryBeingSentWhenAChangeSupersedesItIsNotTriedAgain() throws SQLException {
+        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        Instant now = Instant.now();
+        String edited = UUID.randomUUID().toString();
+        String other = UUID.randomUUID().toString();
+        insert(system, edited, "subscribed", "pending", now.minusSeconds(2), null);
+        insert(system, other, "subscribed", "pending", now.minusSeconds(1), null);
+        Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
+        assertEquals(2, claim.deliveries().size());
+
+        // An edit made in the system itself (no delivery to it is planned) while both calls are in flight.
+        assertEquals(0, deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e1", edited, "email", "marketing",
+                List.of(system)), "a delivery being sent stays claimed: nothing may overtake it");
+        Deliveries.Evidence unavailable = new Deliveries.Evidence("PATCH", "http://crm/x", "{}", 503, "down", null);
+        Instant next = now.plusSeconds(1);
+        assertEquals(Deliveries.SUPERSEDED, deliveries.retry(claim.deliveries().get(0), claim.token(), unavailable,
+                5, next), "the failed call of the edited customer is not tried again");
+        assertEquals(Deliveries.PENDING, deliveries.retry(claim.deliveries().get(1), claim.token(), unavailable, 5,
+                next), "the other customer's call is");
+        assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
+        assertEquals(Optional.of(Deliveries.PENDING), deliveries.status(claim.deliveries().get(1).id()));
     }
 
     private static List<Long> ids(Deliveries.Claim claim) {
