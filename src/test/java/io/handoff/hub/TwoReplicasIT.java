@@ -132,6 +132,19 @@ class TwoReplicasIT {
         }
         int[] http = { hubs.get(0).httpPort, hubs.get(1).httpPort };
 
+        // Both replicas' consumers have joined their groups: the rebalance a joining replica causes would otherwise
+        // meet the first webhooks, refuse a batch's offset commit and hand its records to the partition's new owner
+        // again (at-least-once: decided once, the repeat recorded as a duplicate), which this phase does not count on.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            for (String group : List.of("handoff-consent-ledger", "handoff-propagation", "handoff-customer-identity",
+                    "handoff-address-writeback")) {
+                ConsumerGroupDescription described = consumerGroup(group);
+                if (described.members().size() != 2 || !"Stable".equalsIgnoreCase(String.valueOf(described.state()))) {
+                    return false;
+                }
+            }
+            return true;
+        });
         try (Connection sql = DriverManager.getConnection(db.get("url"), db.get("user"), "")) {
             // 20 opt-outs, each delivered to both replicas at once (the same webhook id: a retry racing the first).
             List<String> emails = new ArrayList<>();

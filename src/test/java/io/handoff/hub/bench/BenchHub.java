@@ -195,6 +195,21 @@ final class BenchHub implements AutoCloseable {
         throw new IOException("no VmRSS for " + process.pid());
     }
 
+    /** True if any of this hub's starts logged an OutOfMemoryError. */
+    boolean outOfMemory() throws IOException {
+        for (int n = 1; n <= starts; n++) {
+            Path log = dir.resolve("hub-" + n + ".log");
+            if (Files.exists(log)) {
+                try (var text = Files.lines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+                    if (text.anyMatch(line -> line.contains("OutOfMemoryError"))) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     /** SIGKILL: no shutdown hook, no in-flight work finished. */
     void kill() throws InterruptedException {
         process.destroyForcibly();
