@@ -185,11 +185,6 @@ public class Deliveries {
     }
 
 
-    /**
-     * Claims up to {@code limit} due deliveries of a system, oldest first, for {@code ttl}: pending ones whose time has
-     * come and sending ones whose claim expired (a replica died mid-call). A delivery waits while an older one for the
-     * same customer, channel and purpose is still being sent, so a system never receives two changes out of order.
-     */
     /** Deliveries claimed together: only the holder of {@code token} may record their outcomes. */
     public record Claim(String token, List<Delivery> deliveries) {
         public boolean isEmpty() {
@@ -197,6 +192,11 @@ public class Deliveries {
         }
     }
 
+    /**
+     * Claims up to {@code limit} due deliveries of a system, oldest first, for {@code ttl}: pending ones whose time has
+     * come and sending ones whose claim expired (a replica died mid-call). A delivery waits while an older one for the
+     * same customer, channel and purpose is still being sent, so a system never receives two changes out of order.
+     */
     public Claim claim(String system, int limit, Duration ttl) {
         Instant now = clock.instant();
         // Two index range scans (system, status, ...) rather than one OR that would scan the system's rows. First what
