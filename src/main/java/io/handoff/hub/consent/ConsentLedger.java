@@ -65,6 +65,8 @@ public class ConsentLedger {
     public static final String LEDGER_SOURCE = "/hub/consent-ledger";
 
     private final JdbcTemplate jdbc;
+    /** H2 reads a keyed IN list by the index only when it is written as row values ({@link Sql#keyedInChunks}). */
+    private final java.util.function.BooleanSupplier h2;
     private final TransactionTemplate transactions;
     private final IdentityResolver identity;
     private final CanonicalEventCodec codec;
@@ -80,6 +82,7 @@ public class ConsentLedger {
             // Purposes the ledger keeps consent for; events for other purposes are recorded and ignored.
             @ConfigProperty(name = "hub.consent.purposes", defaultValue = "marketing") Set<String> purposes) {
         this.jdbc = new JdbcTemplate(dataSource);
+        this.h2 = Sql.isH2(jdbc);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         this.identity = identity;
         this.codec = codec;
@@ -291,9 +294,10 @@ public class ConsentLedger {
         private void loadEarlier(List<CanonicalEvent> events) {
             Map<String, List<String>> bySource = new LinkedHashMap<>();
             events.forEach(e -> bySource.computeIfAbsent(e.source(), k -> new ArrayList<>()).add(e.id()));
-            bySource.forEach((source, ids) -> Sql.inChunks(source, ids.stream().distinct().toList(),
-                    (marks, args) -> jdbc.query("SELECT event_source, event_id, hub_id, channel, purpose, changed"
-                            + " FROM consent_history WHERE event_source = ? AND event_id IN (" + marks + ") ORDER BY id",
+            bySource.forEach((source, ids) -> Sql.keyedInChunks(h2.getAsBoolean(), "event_source", "event_id",
+                    source, ids.stream().distinct().toList(), (condition, args) -> jdbc.query("SELECT event_source,"
+                            + " event_id, hub_id, channel, purpose, changed FROM consent_history WHERE " + condition
+                            + " ORDER BY id",
                             rs -> {
                                 earlier.putIfAbsent(new Seen(rs.getString(1), rs.getString(2), new Key(rs.getString(3),
                                         rs.getString(4), rs.getString(5))), rs.getBoolean(6));

@@ -42,10 +42,13 @@ public class IdentityResolver {
     private static final int MAX_MERGE_HOPS = 16;
 
     private final JdbcTemplate jdbc;
+    /** H2 reads a keyed IN list by the index only when it is written as row values ({@link Sql#keyedInChunks}). */
+    private final java.util.function.BooleanSupplier h2;
     private final Clock clock = Clock.systemUTC();
 
     public IdentityResolver(@Named("hubDataSource") DataSource dataSource) {
         this.jdbc = new JdbcTemplate(dataSource);
+        this.h2 = Sql.isH2(jdbc);
     }
 
     /** A customer as events describe it: a normalised email and/or ids per system. */
@@ -262,9 +265,9 @@ public class IdentityResolver {
             Map<String, List<String>> bySystem = new LinkedHashMap<>();
             ids.forEach(id -> bySystem.computeIfAbsent(id.system(), k -> new ArrayList<>()).add(id.id()));
             Map<SystemId, String> owners = new java.util.HashMap<>();
-            bySystem.forEach((system, values) -> Sql.inChunks(system, values, (marks, args) -> jdbc.query(
-                    "SELECT system, system_id, hub_id FROM customer_system_id WHERE system = ? AND system_id IN ("
-                            + marks + ")", rs -> {
+            bySystem.forEach((system, values) -> Sql.keyedInChunks(h2.getAsBoolean(), "system", "system_id", system,
+                    values, (condition, args) -> jdbc.query("SELECT system, system_id, hub_id FROM customer_system_id"
+                            + " WHERE " + condition, rs -> {
                                 owners.put(new SystemId(rs.getString(1), rs.getString(2)), rs.getString(3));
                             }, args)));
             return owners;
