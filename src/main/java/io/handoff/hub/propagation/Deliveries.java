@@ -293,6 +293,9 @@ public class Deliveries {
     public String retry(Delivery d, String claim, Evidence e, long millis, Instant next) {
         Instant now = clock.instant();
         return transactions.execute(tx -> {
+            if (!lock(d, claim)) {
+                return null;
+            }
             Optional<String> newer = replacedBy(d);
             int updated = jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, attempts = attempts + 1,"
                     + " next_attempt_at = ?, claimed_by = NULL, claim_until = NULL, request_method = ?, request_url = ?,"
@@ -318,6 +321,9 @@ public class Deliveries {
     public String failed(Delivery d, String claim, Evidence e, long millis, String why) {
         Instant now = clock.instant();
         return transactions.execute(tx -> {
+            if (!lock(d, claim)) {
+                return null;
+            }
             Optional<String> newer = replacedBy(d);
             String status = newer.isPresent() ? SUPERSEDED : FAILED;
             if (!finish(d, claim, status, newer.map(n -> n + " after: " + why).orElse(why),
@@ -392,6 +398,15 @@ public class Deliveries {
         return jdbc.query("SELECT id FROM delivery WHERE system = ? AND hub_id = ? AND channel = ? AND purpose = ?"
                 + " AND kind = ? AND id > ? AND status <> ? ORDER BY id DESC", (rs, i) -> rs.getLong(1), d.system(),
                 d.hubId(), d.channel(), d.purpose(), d.kind(), d.id(), SUPERSEDED).stream().findFirst();
+    }
+
+    /**
+     * Locks a delivery this claim still holds, before {@link #replacedBy(Delivery)} reads its mark: a change marking it
+     * in a transaction not yet committed is waited for, so its mark is read rather than overwritten by the retry.
+     */
+    private boolean lock(Delivery d, String claim) {
+        return !jdbc.query("SELECT id FROM delivery WHERE id = ? AND status = ? AND claimed_by = ? FOR UPDATE",
+                (rs, i) -> rs.getLong(1), d.id(), SENDING, claim).isEmpty();
     }
 
     /**

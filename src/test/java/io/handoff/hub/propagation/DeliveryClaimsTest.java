@@ -1,6 +1,8 @@
 package io.handoff.hub.propagation;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,6 +13,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -92,6 +99,46 @@ class DeliveryClaimsTest {
                 next), "the other customer's call is");
         assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
         assertEquals(Optional.of(Deliveries.PENDING), deliveries.status(claim.deliveries().get(1).id()));
+    }
+
+    @Test
+    void aChangeMarkingADeliveryInATransactionNotYetCommittedIsWaitedForByTheRetry() throws Exception {
+        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        String edited = UUID.randomUUID().toString();
+        insert(system, edited, "subscribed", "pending", Instant.now().minusSeconds(1), null);
+        Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
+        assertEquals(1, claim.deliveries().size());
+        Deliveries.Evidence unavailable = new Deliveries.Evidence("PATCH", "http://crm/x", "{}", 503, "down", null);
+        CountDownLatch marked = new CountDownLatch(1);
+        CountDownLatch commit = new CountDownLatch(1);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            // The edit's consumer marks the delivery in its batch's transaction and has not committed yet...
+            Future<?> edit = threads.submit(() -> deliveries.transactions().execute(tx -> {
+                deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e2", edited, "email", "marketing",
+                        List.of(system));
+                marked.countDown();
+                try {
+                    return commit.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }));
+            assertTrue(marked.await(10, TimeUnit.SECONDS));
+            // ...when the lane records the failed call: it waits for the mark instead of overwriting it.
+            Future<String> retried = threads.submit(() -> deliveries.retry(claim.deliveries().get(0), claim.token(),
+                    unavailable, 5, Instant.now().plusSeconds(1)));
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !retried.isDone());
+            commit.countDown();
+            edit.get(10, TimeUnit.SECONDS);
+            assertEquals(Deliveries.SUPERSEDED, retried.get(10, TimeUnit.SECONDS),
+                    "the call failed after the edit: it is not tried again");
+            assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
+        } finally {
+            commit.countDown();
+            threads.shutdownNow();
+        }
     }
 
     private static List<Long> ids(Deliveries.Claim claim) {
