@@ -303,7 +303,10 @@ class LoadBench {
         if (value == null || value.isNaN()) {
             return;
         }
-        String shown = value.isInfinite() ? "not every opt-out confirmed" : String.format(format, value * scale);
+        String rate = key.substring(key.lastIndexOf('-') + 1);
+        String shown = value.isInfinite() ? String.format("%.0f of %.0f opt-outs confirmed by all four",
+                measured.get("propagation-confirmed-" + rate), measured.get("propagation-sent-" + rate))
+                : String.format(format, value * scale);
         note("  | %s | %s | %s |", aim, shown, met.test(value) ? "met" : "MISSED");
     }
 
@@ -338,6 +341,8 @@ class LoadBench {
         measured.put("propagation-p99-" + rate, delays.size() < r.sent() ? Double.POSITIVE_INFINITY
                 : (double) pct(delays, 99));
         measured.put("propagation-drained-" + rate, drained);
+        measured.put("propagation-confirmed-" + rate, (double) delays.size());
+        measured.put("propagation-sent-" + rate, (double) r.sent());
         note("propagation at %d/s (%.0f/s offered, %d opt-outs, 4 subscribers): last confirmed p50 %d / p90 %d /"
                 + " p99 %d / max %d ms; %d of %d confirmed by all four; backlog drained %.0f s after the last send;"
                 + " hub p50 - bare answer p50 = %.0f ms, p99 - p99 = %.0f ms", rate, r.offeredPerSecond(), r.sent(),
