@@ -33,6 +33,6 @@ public class HubDataSources {
     @Singleton
     @Named("webhookDeliveryRepository")
     IdempotentRepository webhookDeliveryRepository(@Named("hubDataSource") DataSource dataSource) {
-        return new SqlIdempotentRepository(dataSource, WEBHOOK_DELIVERIES);
+        return new BatchedIdempotentRepository(dataSource, WEBHOOK_DELIVERIES);
     }
 }

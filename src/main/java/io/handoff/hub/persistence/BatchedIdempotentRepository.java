@@ -1,0 +1,168 @@
+package io.handoff.hub.persistence;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
+
+import org.springframework.dao.DataIntegrityViolationException;
+
+/**
+ * The webhook delivery ids, stored off the request path in batches: one {@code INSERT} batch and one commit for the
+ * ids of every webhook acknowledged while the previous batch was written, instead of one commit per webhook on the
+ * thread that answers it (JFR: the per-webhook claim was where intake's time went, docs/benchmarks.md).
+ * <p>
+ * {@link #add(String)} (called once Kafka acknowledged the event, publish-event.yaml) only queues the id; until its
+ * batch is committed, this replica's {@link #contains(String)} still answers it from memory, so a platform's retry
+ * to this replica is answered "duplicate" as before. A retry reaching another replica in the few milliseconds before
+ * the batch lands, or after a crash that lost the queue, is published again with the same CloudEvent id, which every
+ * consumer deduplicates: the same at-least-once as a retry racing its first delivery (docs/architecture.md). While the
+ * database is down the batch is retried, and {@code contains} fails, so intake answers 503 and queues nothing new.
+ */
+public class BatchedIdempotentRepository extends SqlIdempotentRepository {
+
+    /** The most ids one commit stores. */
+    static final int BATCH = 500;
+    /** The wait before a batch the database refused is tried again. */
+    static final Duration RETRY = Duration.ofSeconds(1);
+    /** How long the writer waits for an id before it looks whether it is stopping. */
+    static final Duration POLL = Duration.ofMillis(200);
+
+    private final Set<String> unstored = ConcurrentHashMap.newKeySet();
+    private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
+    private final Object writing = new Object();
+    private volatile Thread writer;
+
+    public BatchedIdempotentRepository(DataSource dataSource, String processorName) {
+        super(dataSource, processorName);
+    }
+
+    /**
+     * Queues the id for its batch. Answers false only for an id still queued: the database is not asked here, the
+     * idempotent consumer asked {@link #contains(String)} before the send ({@code eager: false}).
+     */
+    @Override
+    public boolean add(String key) {
+        if (!unstored.add(key)) {
+            return false;
+        }
+        queue.add(key);
+        return true;
+    }
+
+    @Override
+    public boolean contains(String key) {
+        return unstored.contains(key) || super.contains(key);
+    }
+
+    @Override
+    public boolean remove(String key) {
+        boolean queued = unstored.remove(key) && queue.remove(key);
+        return super.remove(key) || queued;
+    }
+
+    @Override
+    public void clear() {
+        queue.clear();
+        unstored.clear();
+        super.clear();
+    }
+
+    /** The ids acknowledged but not stored yet. */
+    public int unstored() {
+        return unstored.size();
+    }
+
+    /** Stores every queued id now (the writer's loop, and shutdown); answers how many it stored. */
+    public int flush() {
+        synchronized (writing) {
+            int stored = 0;
+            List<String> batch = new ArrayList<>();
+            while (queue.drainTo(batch, BATCH) > 0) {
+                store(batch);
+                stored += batch.size();
+                batch.clear();
+            }
+            return stored;
+        }
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        Thread thread = new Thread(this::write, "webhook-delivery-ids");
+        thread.setDaemon(true);
+        writer = thread;
+        thread.start();
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        // Not interrupted: an interrupt in the middle of a write can close H2's file channel. It sees the flag
+        // within one poll, or after the batch it is writing.
+        Thread thread = writer;
+        writer = null;
+        if (thread != null) {
+            thread.join(TimeUnit.SECONDS.toMillis(5) + RETRY.toMillis());
+        }
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            log.warn("{} webhook delivery ids not stored on the way down ({}): a retry of those webhooks is published"
+                    + " again and deduplicated by the consumers", unstored.size(), e.getClass().getSimpleName());
+        }
+        super.doStop();
+    }
+
+    private void write() {
+        List<String> batch = new ArrayList<>();
+        try {
+            while (writer == Thread.currentThread()) {
+                if (batch.isEmpty()) {
+                    String first = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    batch.add(first);
+                    queue.drainTo(batch, BATCH - 1);
+                }
+                try {
+                    synchronized (writing) {
+                        store(batch);
+                    }
+                    batch.clear();
+                } catch (RuntimeException e) {
+                    // Database unreachable (no connection, no transaction) or refusing: the batch waits.
+                    log.warn("{} webhook delivery ids not stored yet ({}); trying again in {} ms", batch.size(),
+                            e.getClass().getSimpleName(), RETRY.toMillis());
+                    TimeUnit.MILLISECONDS.sleep(RETRY.toMillis());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            // Whatever this loop held goes back for the flush on the way down.
+            queue.addAll(batch);
+        }
+    }
+
+    /** One batch, one commit; ids another replica stored meanwhile are skipped one by one. */
+    private void store(List<String> batch) {
+        Timestamp now = Timestamp.from(Instant.now());
+        List<Object[]> rows = batch.stream().map(key -> new Object[] { processorName, key, now }).toList();
+        try {
+            transactionTemplate.executeWithoutResult(tx -> jdbcTemplate.batchUpdate(getInsertString(), rows));
+        } catch (DataIntegrityViolationException storedElsewhere) {
+            batch.forEach(super::add);
+        }
+        batch.forEach(unstored::remove);
+    }
+}

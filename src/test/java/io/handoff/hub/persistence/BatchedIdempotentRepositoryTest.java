@@ -1,0 +1,188 @@
+package io.handoff.hub.persistence;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
+
+import javax.sql.DataSource;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The webhook delivery ids stored in batches off the request path, on both databases: a duplicate is answered as
+ * one at once, every id lands once, an id another replica stored does not sink its batch, an outage is waited out
+ * and the way down stores what is queued. PostgreSQL cases are skipped where no server answers.
+ */
+class BatchedIdempotentRepositoryTest {
+
+    static final Duration STORED = Duration.ofSeconds(10);
+
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgresql" })
+    void anAcknowledgedIdIsADuplicateAtOnceAndStoredForEveryReplica(String kind) throws Exception {
+        try (MigrationsTest.Database db = MigrationsTest.open(kind)) {
+            MigrationsTest.migrate(db.dataSource());
+            BatchedIdempotentRepository first = new BatchedIdempotentRepository(db.dataSource(), "webhook-intake");
+            SqlIdempotentRepository second = new SqlIdempotentRepository(db.dataSource(), "webhook-intake");
+            first.start();
+            second.start();
+            try {
+                assertFalse(first.contains("shopify:a"));
+                assertTrue(first.add("shopify:a"));
+                assertTrue(first.contains("shopify:a"), "a retry to this replica is a duplicate before the batch lands");
+                await().atMost(STORED).until(() -> second.contains("shopify:a"));
+                assertEquals(0, first.unstored());
+                assertEquals(1, rows(db.dataSource(), "shopify:a"));
+
+                // Many webhooks at once, from the threads Kafka's acknowledgements continue on.
+                ExecutorService threads = Executors.newFixedThreadPool(8);
+                List<Future<Boolean>> added = new ArrayList<>();
+                for (int i = 0; i < 2_000; i++) {
+                    String key = "shopify:many-" + i;
+                    added.add(threads.submit(() -> first.add(key)));
+                }
+                for (Future<Boolean> a : added) {
+                    assertTrue(a.get());
+                }
+                threads.shutdown();
+                await().atMost(STORED).until(() -> first.unstored() == 0);
+                assertEquals(2_000, count(db.dataSource(), "shopify:many-%"), "each id stored once");
+            } finally {
+                first.stop();
+                second.stop();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgresql" })
+    void anIdAnotherReplicaStoredMeanwhileDoesNotSinkTheBatch(String kind) throws Exception {
+        try (MigrationsTest.Database db = MigrationsTest.open(kind)) {
+            MigrationsTest.migrate(db.dataSource());
+            BatchedIdempotentRepository first = new BatchedIdempotentRepository(db.dataSource(), "webhook-intake");
+            SqlIdempotentRepository second = new SqlIdempotentRepository(db.dataSource(), "webhook-intake");
+            second.start();
+            try {
+                // Not started: the ids wait in the queue, the retry's replica stores one of them first.
+                assertTrue(first.add("shopify:x"));
+                assertTrue(first.add("shopify:raced"));
+                assertTrue(first.add("shopify:y"));
+                assertTrue(second.add("shopify:raced"));
+                assertEquals(3, first.flush());
+                assertEquals(0, first.unstored());
+                for (String key : List.of("shopify:x", "shopify:raced", "shopify:y")) {
+                    assertEquals(1, rows(db.dataSource(), key), key);
+                }
+            } finally {
+                second.stop();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgresql" })
+    void aDatabaseOutageIsWaitedOutAndTheWayDownStoresWhatIsQueued(String kind) throws Exception {
+        try (MigrationsTest.Database db = MigrationsTest.open(kind)) {
+            MigrationsTest.migrate(db.dataSource());
+            AtomicBoolean down = new AtomicBoolean(false);
+            BatchedIdempotentRepository repository = new BatchedIdempotentRepository(
+                    new Unreachable(db.dataSource(), down), "webhook-intake");
+            repository.start();
+            down.set(true);
+            try {
+                assertTrue(repository.add("shopify:during-outage"));
+                await().during(Duration.ofMillis(500)).atMost(STORED)
+                        .until(() -> repository.unstored() == 1 && repository.contains("shopify:during-outage"));
+                down.set(false);
+                await().atMost(STORED).until(() -> repository.unstored() == 0);
+                assertEquals(1, rows(db.dataSource(), "shopify:during-outage"));
+
+                for (int i = 0; i < 50; i++) {
+                    repository.add("shopify:last-" + i);
+                }
+            } finally {
+                repository.stop();
+            }
+            assertEquals(0, repository.unstored());
+            assertEquals(50, count(db.dataSource(), "shopify:last-%"), "stopping stores the queued ids");
+        }
+    }
+
+    static int rows(DataSource dataSource, String key) {
+        return new JdbcTemplate(dataSource).queryForObject("SELECT COUNT(*) FROM camel_messageprocessed"
+                + " WHERE processorName = 'webhook-intake' AND messageId = ?", Integer.class, key);
+    }
+
+    static int count(DataSource dataSource, String pattern) {
+        return new JdbcTemplate(dataSource).queryForObject("SELECT COUNT(*) FROM camel_messageprocessed"
+                + " WHERE processorName = 'webhook-intake' AND messageId LIKE ?", Integer.class, pattern);
+    }
+
+    /** A database that refuses connections while {@code down} is set. */
+    record Unreachable(DataSource delegate, AtomicBoolean down) implements DataSource {
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            if (down.get()) {
+                throw new SQLException("Connection refused", "08001");
+            }
+            return delegate.getConnection();
+        }
+
+        @Override
+        public Connection getConnection(String user, String password) throws SQLException {
+            return getConnection();
+        }
+
+        @Override
+        public PrintWriter getLogWriter() throws SQLException {
+            return delegate.getLogWriter();
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) throws SQLException {
+            delegate.setLogWriter(out);
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) throws SQLException {
+            delegate.setLoginTimeout(seconds);
+        }
+
+        @Override
+        public int getLoginTimeout() throws SQLException {
+            return delegate.getLoginTimeout();
+        }
+
+        @Override
+        public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+            return delegate.getParentLogger();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> iface) throws SQLException {
+            return delegate.unwrap(iface);
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> iface) throws SQLException {
+            return delegate.isWrapperFor(iface);
+        }
+    }
+}
