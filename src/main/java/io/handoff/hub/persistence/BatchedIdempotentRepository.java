@@ -40,6 +40,8 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
     private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
     private final Object writing = new Object();
     private volatile Thread writer;
+    /** Set on the way down: from then on ids are stored at once. */
+    private volatile boolean stopped;
 
     public BatchedIdempotentRepository(DataSource dataSource, String processorName) {
         super(dataSource, processorName);
@@ -51,6 +53,10 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
      */
     @Override
     public boolean add(String key) {
+        if (stopped) {
+            // No writer any more (the route stopped): stored at once, as Camel's repository does.
+            return super.add(key);
+        }
         if (!unstored.add(key)) {
             return false;
         }
@@ -87,7 +93,12 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
             int stored = 0;
             List<String> batch = new ArrayList<>();
             while (queue.drainTo(batch, BATCH) > 0) {
-                store(batch);
+                try {
+                    store(batch);
+                } catch (RuntimeException e) {
+                    queue.addAll(batch);
+                    throw e;
+                }
                 stored += batch.size();
                 batch.clear();
             }
@@ -98,6 +109,7 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
+        stopped = false;
         Thread thread = new Thread(this::write, "webhook-delivery-ids");
         thread.setDaemon(true);
         writer = thread;
@@ -108,10 +120,14 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
     protected void doStop() throws Exception {
         // Not interrupted: an interrupt in the middle of a write can close H2's file channel. It sees the flag
         // within one poll, or after the batch it is writing.
+        stopped = true;
         Thread thread = writer;
         writer = null;
         if (thread != null) {
             thread.join(TimeUnit.SECONDS.toMillis(5) + RETRY.toMillis());
+            if (thread.isAlive()) {
+                log.warn("the webhook delivery id writer is still writing a batch; the flush waits for it");
+            }
         }
         try {
             flush();
@@ -138,13 +154,16 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
                     synchronized (writing) {
                         store(batch);
                     }
-                    batch.clear();
                 } catch (RuntimeException e) {
-                    // Database unreachable (no connection, no transaction) or refusing: the batch waits.
+                    // Database unreachable (no connection, no transaction) or refusing: the batch goes back to the
+                    // queue, where the next try or the flush on the way down finds it.
+                    queue.addAll(batch);
                     log.warn("{} webhook delivery ids not stored yet ({}); trying again in {} ms", batch.size(),
                             e.getClass().getSimpleName(), RETRY.toMillis());
+                    batch.clear();
                     TimeUnit.MILLISECONDS.sleep(RETRY.toMillis());
                 }
+                batch.clear();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
