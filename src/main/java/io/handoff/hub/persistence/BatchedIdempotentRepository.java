@@ -87,20 +87,13 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
         return unstored.size();
     }
 
-    /** Stores every queued id now (the writer's loop, and shutdown); answers how many it stored. */
+    /** Stores every queued id now (shutdown); answers how many it stored. */
     public int flush() {
         synchronized (writing) {
             int stored = 0;
             List<String> batch = new ArrayList<>();
             while (queue.drainTo(batch, BATCH) > 0) {
-                try {
-                    store(batch);
-                } catch (RuntimeException e) {
-                    queue.addAll(batch);
-                    throw e;
-                }
-                stored += batch.size();
-                batch.clear();
+                stored += store(batch);
             }
             return stored;
         }
@@ -140,48 +133,56 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
 
     private void write() {
         List<String> batch = new ArrayList<>();
-        try {
-            while (writer == Thread.currentThread()) {
-                if (batch.isEmpty()) {
-                    String first = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
-                    if (first == null) {
-                        continue;
-                    }
-                    batch.add(first);
-                    queue.drainTo(batch, BATCH - 1);
+        while (writer == Thread.currentThread()) {
+            try {
+                String first = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
                 }
+                batch.add(first);
+                queue.drainTo(batch, BATCH - 1);
+                synchronized (writing) {
+                    store(batch);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                // Database unreachable (no connection, no transaction) or refusing: the batch is back in the queue,
+                // where the next try or the flush on the way down finds it.
+                log.warn("{} webhook delivery ids not stored yet ({}); trying again in {} ms", unstored.size(),
+                        e.getClass().getSimpleName(), RETRY.toMillis());
                 try {
-                    synchronized (writing) {
-                        store(batch);
-                    }
-                } catch (RuntimeException e) {
-                    // Database unreachable (no connection, no transaction) or refusing: the batch goes back to the
-                    // queue, where the next try or the flush on the way down finds it.
-                    queue.addAll(batch);
-                    log.warn("{} webhook delivery ids not stored yet ({}); trying again in {} ms", batch.size(),
-                            e.getClass().getSimpleName(), RETRY.toMillis());
-                    batch.clear();
                     TimeUnit.MILLISECONDS.sleep(RETRY.toMillis());
+                } catch (InterruptedException stopping) {
+                    Thread.currentThread().interrupt();
+                    return;
                 }
-                batch.clear();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            // Whatever this loop held goes back for the flush on the way down.
-            queue.addAll(batch);
         }
     }
 
-    /** One batch, one commit; ids another replica stored meanwhile are skipped one by one. */
-    private void store(List<String> batch) {
+    /**
+     * One batch, one commit; ids another replica stored meanwhile are skipped one by one. Empties the batch: stored,
+     * or back in the queue if the database refused it. Answers how many it stored.
+     */
+    private int store(List<String> batch) {
         Timestamp now = Timestamp.from(Instant.now());
         List<Object[]> rows = batch.stream().map(key -> new Object[] { processorName, key, now }).toList();
         try {
-            transactionTemplate.executeWithoutResult(tx -> jdbcTemplate.batchUpdate(getInsertString(), rows));
-        } catch (DataIntegrityViolationException storedElsewhere) {
-            batch.forEach(super::add);
+            try {
+                transactionTemplate.executeWithoutResult(tx -> jdbcTemplate.batchUpdate(getInsertString(), rows));
+            } catch (DataIntegrityViolationException storedElsewhere) {
+                batch.forEach(super::add);
+            }
+        } catch (RuntimeException e) {
+            queue.addAll(batch);
+            batch.clear();
+            throw e;
         }
         batch.forEach(unstored::remove);
+        int stored = batch.size();
+        batch.clear();
+        return stored;
     }
 }

@@ -293,10 +293,11 @@ public class Deliveries {
     public String retry(Delivery d, String claim, Evidence e, long millis, Instant next) {
         Instant now = clock.instant();
         return transactions.execute(tx -> {
-            if (!lock(d, claim)) {
+            List<String> held = lock(d, claim);
+            if (held.isEmpty()) {
                 return null;
             }
-            Optional<String> newer = replacedBy(d);
+            Optional<String> newer = replacedBy(d, held.get(0));
             int updated = jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, attempts = attempts + 1,"
                     + " next_attempt_at = ?, claimed_by = NULL, claim_until = NULL, request_method = ?, request_url = ?,"
                     + " request_body = ?, response_status = ?, response_body = ?, last_error = ?"
@@ -321,10 +322,11 @@ public class Deliveries {
     public String failed(Delivery d, String claim, Evidence e, long millis, String why) {
         Instant now = clock.instant();
         return transactions.execute(tx -> {
-            if (!lock(d, claim)) {
+            List<String> held = lock(d, claim);
+            if (held.isEmpty()) {
                 return null;
             }
-            Optional<String> newer = replacedBy(d);
+            Optional<String> newer = replacedBy(d, held.get(0));
             String status = newer.isPresent() ? SUPERSEDED : FAILED;
             if (!finish(d, claim, status, newer.map(n -> n + " after: " + why).orElse(why),
                     e, now)) {
@@ -401,25 +403,24 @@ public class Deliveries {
     }
 
     /**
-     * Locks a delivery this claim still holds, before {@link #replacedBy(Delivery)} reads its mark: a change marking it
-     * in a transaction not yet committed is waited for, so its mark is read rather than overwritten by the retry.
+     * Locks a delivery this claim still holds and reads its reason (one element, maybe null; none if the claim was
+     * lost): a change marking it in a transaction not yet committed is waited for, so its mark is read rather than
+     * overwritten by the retry.
      */
-    private boolean lock(Delivery d, String claim) {
-        return !jdbc.query("SELECT id FROM delivery WHERE id = ? AND status = ? AND claimed_by = ? FOR UPDATE",
-                (rs, i) -> rs.getLong(1), d.id(), SENDING, claim).isEmpty();
+    private List<String> lock(Delivery d, String claim) {
+        return jdbc.query("SELECT status_reason FROM delivery WHERE id = ? AND status = ? AND claimed_by = ? FOR UPDATE",
+                (rs, i) -> rs.getString(1), d.id(), SENDING, claim);
     }
 
     /**
      * Why a delivery being sent is not to be tried again: a newer delivery replaces it, or a change marked it while it
-     * was in flight ({@link #supersedeOlder(String, String, String, String, String, List)}).
+     * was in flight ({@link #supersedeOlder(String, String, String, String, String, List)}); {@code reason} is the one
+     * {@link #lock(Delivery, String)} read.
      */
-    private Optional<String> replacedBy(Delivery d) {
+    private Optional<String> replacedBy(Delivery d, String reason) {
         Optional<String> newer = newerChange(d).map(n -> "superseded by delivery " + n);
-        if (newer.isPresent()) {
-            return newer;
-        }
-        return jdbc.query("SELECT status_reason FROM delivery WHERE id = ? AND status = ? AND status_reason LIKE ?",
-                (rs, i) -> rs.getString(1), d.id(), SENDING, SUPERSEDED_BY_CHANGE + "%").stream().findFirst();
+        return newer.isPresent() ? newer
+                : Optional.ofNullable(reason).filter(r -> r.startsWith(SUPERSEDED_BY_CHANGE));
     }
 
     /** Puts a failed delivery back in its lane's queue, due now, with a fresh set of attempts. */

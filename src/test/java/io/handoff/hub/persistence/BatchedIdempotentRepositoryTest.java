@@ -37,8 +37,7 @@ class BatchedIdempotentRepositoryTest {
     @ParameterizedTest
     @ValueSource(strings = { "h2", "postgresql" })
     void anAcknowledgedIdIsADuplicateAtOnceAndStoredForEveryReplica(String kind) throws Exception {
-        try (MigrationsTest.Database db = MigrationsTest.open(kind)) {
-            MigrationsTest.migrate(db.dataSource());
+        try (MigrationsTest.Database db = migrated(kind)) {
             BatchedIdempotentRepository first = new BatchedIdempotentRepository(db.dataSource(), "webhook-intake");
             SqlIdempotentRepository second = new SqlIdempotentRepository(db.dataSource(), "webhook-intake");
             first.start();
@@ -74,8 +73,7 @@ class BatchedIdempotentRepositoryTest {
     @ParameterizedTest
     @ValueSource(strings = { "h2", "postgresql" })
     void anIdAnotherReplicaStoredMeanwhileDoesNotSinkTheBatch(String kind) throws Exception {
-        try (MigrationsTest.Database db = MigrationsTest.open(kind)) {
-            MigrationsTest.migrate(db.dataSource());
+        try (MigrationsTest.Database db = migrated(kind)) {
             BatchedIdempotentRepository first = new BatchedIdempotentRepository(db.dataSource(), "webhook-intake");
             SqlIdempotentRepository second = new SqlIdempotentRepository(db.dataSource(), "webhook-intake");
             second.start();
@@ -108,8 +106,7 @@ class BatchedIdempotentRepositoryTest {
     @ParameterizedTest
     @ValueSource(strings = { "h2", "postgresql" })
     void aDatabaseOutageIsWaitedOutAndTheWayDownStoresWhatIsQueued(String kind) throws Exception {
-        try (MigrationsTest.Database db = MigrationsTest.open(kind)) {
-            MigrationsTest.migrate(db.dataSource());
+        try (MigrationsTest.Database db = migrated(kind)) {
             AtomicBoolean down = new AtomicBoolean(false);
             BatchedIdempotentRepository repository = new BatchedIdempotentRepository(
                     new Unreachable(db.dataSource(), down), "webhook-intake");
@@ -139,14 +136,23 @@ class BatchedIdempotentRepositoryTest {
         }
     }
 
+    static MigrationsTest.Database migrated(String kind) {
+        MigrationsTest.Database db = MigrationsTest.open(kind);
+        MigrationsTest.migrate(db.dataSource());
+        return db;
+    }
+
     static int rows(DataSource dataSource, String key) {
-        return new JdbcTemplate(dataSource).queryForObject("SELECT COUNT(*) FROM camel_messageprocessed"
-                + " WHERE processorName = 'webhook-intake' AND messageId = ?", Integer.class, key);
+        return count(dataSource, "=", key);
     }
 
     static int count(DataSource dataSource, String pattern) {
+        return count(dataSource, "LIKE", pattern);
+    }
+
+    static int count(DataSource dataSource, String operator, String value) {
         return new JdbcTemplate(dataSource).queryForObject("SELECT COUNT(*) FROM camel_messageprocessed"
-                + " WHERE processorName = 'webhook-intake' AND messageId LIKE ?", Integer.class, pattern);
+                + " WHERE processorName = 'webhook-intake' AND messageId " + operator + " ?", Integer.class, value);
     }
 
     /** A database that refuses connections while {@code down} is set. */
