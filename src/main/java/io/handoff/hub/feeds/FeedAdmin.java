@@ -107,6 +107,9 @@ public class FeedAdmin {
         r.put("lastFailure", row.lastFailure());
         // The status the silent-failure detector alerted on and has not seen recover (null: no open alert).
         r.put("alertedStatus", row.alertedStatus());
+        // When the hub first ran with the feed in its registry: a feed that delivered nothing is pending, not silent,
+        // until a cadence and a tolerance after this.
+        r.put("configuredAt", time(row.configuredAt()));
         return r;
     }
 

@@ -93,11 +93,21 @@ public class FeedMonitor {
 
     void start(@Observes AfterStart event) {
         for (FeedSettings.Feed feed : settings.feeds()) {
+            try {
+                state.configured(feed.id());
+            } catch (RuntimeException e) {
+                // The database is down at start-up: the feed has no grace (silent if nothing comes), as before.
+                LOG.warnf("feed %s: could not note when it was configured: %s", feed.id(), e.getClass().getSimpleName());
+            }
+        }
+        for (FeedSettings.Feed feed : settings.feeds()) {
             Tags tags = Tags.of("feed", feed.id(), "system", feed.system());
-            // 0 fresh, 1 stale, 2 silent.
+            // 0 fresh, 1 stale, 2 silent, 3 pending (nothing due yet).
             Gauge.builder("handoff.feed.status", () -> forGauges(feed.id()).map(s -> s.fresh() ? 0
-                    : FeedStatus.STALE.equals(s.status()) ? 1 : 2).orElse(2)).tags(tags)
-                    .description("0 fresh, 1 stale, 2 silent").register(registry);
+                    : FeedStatus.STALE.equals(s.status()) ? 1 : FeedStatus.PENDING.equals(s.status()) ? 3 : 2)
+                    .orElse(2)).tags(tags)
+                    .description("0 fresh, 1 stale, 2 silent, 3 pending (nothing received, nothing due yet)")
+                    .register(registry);
             Gauge.builder("handoff.feed.age.seconds", () -> forGauges(feed.id()).map(FeedStatus::age)
                     .map(a -> (double) a.toSeconds()).orElse(Double.NaN)).tags(tags)
                     .description("time since the feed's last record (event feeds) or successful run").register(registry);
@@ -129,7 +139,8 @@ public class FeedMonitor {
         try {
             for (FeedStatus s : statuses()) {
                 String alerted = s.row().alertedStatus();
-                String now = s.fresh() ? null : s.status();
+                // Fresh and pending (nothing due yet) are nothing to alert on.
+                String now = s.alarming() ? s.status() : null;
                 if (now == null ? alerted == null : now.equals(alerted)) {
                     continue;
                 }
@@ -154,7 +165,7 @@ public class FeedMonitor {
                 }
                 raised++;
             }
-            state.forget(clock.instant().minus(window.multipliedBy(TRAILING_WINDOWS + 1L)));
+            state.forget(clock.instant().minus(FeedState.lookBack(window, TRAILING_WINDOWS)));
             // Claims matter only while replicas compete for one slot; the detector keeps the table small.
             claims.forget(clock.instant().minus(Duration.ofDays(1)));
         } catch (RuntimeException e) {

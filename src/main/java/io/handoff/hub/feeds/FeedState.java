@@ -29,15 +29,26 @@ public class FeedState {
     /** A feed's row (all null / zero before anything arrived). */
     public record Row(String feed, Instant lastEventTime, Instant lastReceivedAt, Instant lastSyncAt,
             Long lastSyncRecords, String lastWatermark, Long lastDurationMs, int zeroRuns, Instant lastRecordsAt,
-            Instant lastFailureAt, String lastFailure, long staleEvents, String alertedStatus) {
+            Instant lastFailureAt, String lastFailure, long staleEvents, String alertedStatus, Instant configuredAt) {
 
         static Row empty(String feed) {
-            return new Row(feed, null, null, null, null, null, null, 0, null, null, null, 0, null);
+            return new Row(feed, null, null, null, null, null, null, 0, null, null, null, 0, null, null);
         }
     }
 
-    /** Lag and volume of a feed's records in a window, and the trailing average volume per window. */
-    public record Window(long records, Long lagP50Ms, Long lagP95Ms, double trailingRecordsPerWindow) {
+    /**
+     * Lag and volume of a feed's records in a window, the trailing average volume per window, and the volume of the
+     * same window a day earlier (the hour-of-day pattern: a quiet night is not a collapse).
+     */
+    public record Window(long records, Long lagP50Ms, Long lagP95Ms, double trailingRecordsPerWindow,
+            long dayBeforeRecords) {
+    }
+
+    /** How far back {@link #window} reads: the trailing windows, and the same window a day earlier. */
+    public static Duration lookBack(Duration window, int trailing) {
+        Duration trailingWindows = window.multipliedBy(trailing + 1L);
+        Duration dayBefore = Duration.ofDays(1).plus(window);
+        return trailingWindows.compareTo(dayBefore) > 0 ? trailingWindows : dayBefore;
     }
 
     private void ensure(String feed) {
@@ -95,8 +106,19 @@ public class FeedState {
                 Sql.instant(rs, "last_event_time"), Sql.instant(rs, "last_received_at"), Sql.instant(rs, "last_sync_at"),
                 (Long) rs.getObject("last_sync_records", Long.class), rs.getString("last_watermark"),
                 (Long) rs.getObject("last_duration_ms", Long.class), rs.getInt("zero_runs"),
-                Sql.instant(rs, "last_records_at"), Sql.instant(rs, "last_failure_at"), rs.getString("last_failure"), rs.getLong("stale_events"),
-                rs.getString("alerted_status")), feed).stream().findFirst();
+                Sql.instant(rs, "last_records_at"), Sql.instant(rs, "last_failure_at"), rs.getString("last_failure"),
+                rs.getLong("stale_events"), rs.getString("alerted_status"), Sql.instant(rs, "configured_at")), feed)
+                .stream().findFirst();
+    }
+
+    /**
+     * Notes that the registry holds the feed from now on, unless an earlier start already did: its first record is
+     * due a cadence and a tolerance after this (FeedStatus: pending until then).
+     */
+    public void configured(String feed) {
+        ensure(feed);
+        jdbc.update("UPDATE feed_state SET configured_at = ? WHERE feed = ? AND configured_at IS NULL",
+                Sql.timestamp(clock.instant()), feed);
     }
 
     public Row rowOrEmpty(String feed) {
@@ -114,8 +136,11 @@ public class FeedState {
         Long before = jdbc.queryForObject("SELECT COALESCE(SUM(records), 0) FROM feed_sample WHERE feed = ?"
                 + " AND received_at >= ? AND received_at < ?", Long.class, feed,
                 Sql.timestamp(from.minus(window.multipliedBy(trailing))), Sql.timestamp(from));
+        Long dayBefore = jdbc.queryForObject("SELECT COALESCE(SUM(records), 0) FROM feed_sample WHERE feed = ?"
+                + " AND received_at >= ? AND received_at < ?", Long.class, feed,
+                Sql.timestamp(from.minus(Duration.ofDays(1))), Sql.timestamp(now.minus(Duration.ofDays(1))));
         return new Window(records == null ? 0 : records, percentile(lags, 50), percentile(lags, 95),
-                (before == null ? 0 : before) / (double) trailing);
+                (before == null ? 0 : before) / (double) trailing, dayBefore == null ? 0 : dayBefore);
     }
 
     static Long percentile(List<Long> sorted, int p) {

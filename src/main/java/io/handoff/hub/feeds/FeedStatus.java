@@ -21,8 +21,12 @@ import io.handoff.hub.feeds.FeedState.Window;
  * below a tenth of the trailing average;</li>
  * <li><b>stale</b>: a batch or poll feed whose last success is older than the tolerance; an event feed whose events
  * arrive later than the tolerance (p95 lag of the window);</li>
+ * <li><b>pending</b>: nothing arrived yet, and the first record or run is not due yet (a cadence and a tolerance after
+ * the hub first ran with the feed in its registry): not fresh, so its segments are held, but no alarm;</li>
  * <li><b>fresh</b> otherwise.</li>
  * </ul>
+ * The volume rule compares the window with the trailing average and with the same window a day earlier, so the quiet
+ * hours of the night are not a collapse.
  */
 public record FeedStatus(Feed feed, String status, List<String> reasons, Instant lastSuccess, Duration age,
         Long lagP50Ms, Long lagP95Ms, long windowRecords, double trailingRecordsPerWindow, Row row) {
@@ -30,6 +34,7 @@ public record FeedStatus(Feed feed, String status, List<String> reasons, Instant
     public static final String FRESH = "fresh";
     public static final String STALE = "stale";
     public static final String SILENT = "silent";
+    public static final String PENDING = "pending";
     /** Volume below this share of the trailing average is a collapse, once the average is at least MIN_VOLUME. */
     static final double COLLAPSE = 0.1;
     static final double MIN_VOLUME = 10;
@@ -38,6 +43,14 @@ public record FeedStatus(Feed feed, String status, List<String> reasons, Instant
         Instant lastSuccess = feed.mode() == Mode.EVENT ? row.lastReceivedAt() : row.lastSyncAt();
         Duration age = lastSuccess == null ? null : Duration.between(lastSuccess, now);
         List<String> silent = new ArrayList<>();
+        Instant firstDue = row.configuredAt() == null ? null
+                : row.configuredAt().plus(feed.cadence() == null ? Duration.ZERO : feed.cadence()).plus(feed.tolerance());
+        boolean notDueYet = lastSuccess == null && firstDue != null && now.isBefore(firstDue);
+        if (notDueYet && (feed.cadence() != null || feed.mode() != Mode.EVENT)) {
+            return new FeedStatus(feed, PENDING, List.of("nothing received yet; the first " + (feed.mode() == Mode.EVENT
+                    ? "record" : "successful run") + " is due by " + firstDue), null, null, window.lagP50Ms(),
+                    window.lagP95Ms(), window.records(), window.trailingRecordsPerWindow(), row);
+        }
         if (lastSuccess == null && (feed.cadence() != null || feed.mode() != Mode.EVENT)) {
             silent.add("nothing received yet");
         }
@@ -56,9 +69,11 @@ public record FeedStatus(Feed feed, String status, List<String> reasons, Instant
             }
         }
         if (window.trailingRecordsPerWindow() >= MIN_VOLUME
-                && window.records() < COLLAPSE * window.trailingRecordsPerWindow()) {
+                && window.records() < COLLAPSE * window.trailingRecordsPerWindow()
+                && window.records() < COLLAPSE * window.dayBeforeRecords()) {
             silent.add("volume collapsed: " + window.records() + " records in the window against "
-                    + Math.round(window.trailingRecordsPerWindow()) + " on average");
+                    + Math.round(window.trailingRecordsPerWindow()) + " on average and " + window.dayBeforeRecords()
+                    + " in the same window a day earlier");
         }
         List<String> stale = new ArrayList<>();
         if (feed.mode() != Mode.EVENT && age != null && age.compareTo(feed.tolerance()) > 0) {
@@ -77,6 +92,11 @@ public record FeedStatus(Feed feed, String status, List<String> reasons, Instant
 
     public boolean fresh() {
         return FRESH.equals(status);
+    }
+
+    /** Stale or silent: what the detector alerts on (pending is not fresh, but nothing is late yet). */
+    public boolean alarming() {
+        return STALE.equals(status) || SILENT.equals(status);
     }
 
     /** The lag a segment hold names: how old the feed's data is (event feeds: the p95 lag, else the age). */

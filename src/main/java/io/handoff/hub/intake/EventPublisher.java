@@ -1,5 +1,6 @@
 package io.handoff.hub.intake;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,6 +12,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultMessage;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.handoff.hub.event.CanonicalEvent;
 import io.handoff.hub.event.CanonicalEventCodec;
@@ -19,18 +21,28 @@ import io.handoff.hub.kafka.HubTopics;
 /**
  * Turns the exchange's canonical event into the Kafka record: structured-mode CloudEvent as the value, the
  * customer (or item) key, the domain's topic, and the {@code content-type} / {@code ce_id} / {@code ce_type} headers.
- * Every inbound HTTP header is removed first, so no signature or other request header reaches Kafka.
+ * Every inbound HTTP header is removed first, so no signature or other request header reaches Kafka. A record Kafka
+ * would refuse as too large (a body near {@code hub.intake.max-body-bytes} plus the CloudEvent envelope) is refused
+ * with 413 before it is sent: a 503 would have the platform retry a delivery that can never be taken.
  */
 @ApplicationScoped
 @Named("eventPublisher")
 public class EventPublisher {
 
+    /** Kafka's own bytes around a record's key, value and headers in a one-record batch, rounded up. */
+    static final int RECORD_OVERHEAD_BYTES = 128;
+
     private final CanonicalEventCodec codec;
     private final HubTopics topics;
+    private final int maxEventBytes;
 
-    public EventPublisher(CanonicalEventCodec codec, HubTopics topics) {
+    public EventPublisher(CanonicalEventCodec codec, HubTopics topics,
+            // Largest record the intake sends, in bytes: the producer's max.request.size unless set lower (a broker
+            // or topic whose max.message.bytes is lower). A larger event is answered 413.
+            @ConfigProperty(name = "hub.intake.max-event-bytes") int maxEventBytes) {
         this.codec = codec;
         this.topics = topics;
+        this.maxEventBytes = maxEventBytes;
     }
 
     /**
@@ -66,6 +78,20 @@ public class EventPublisher {
         // platform-http keeps the request's charset; the record value is UTF-8 bytes and must not be re-encoded.
         exchange.removeProperty(org.apache.camel.Exchange.CHARSET_NAME);
         headers(message, event);
-        message.setBody(codec.write(event));
+        byte[] value = codec.write(event);
+        int size = recordSize(event, value);
+        if (size > maxEventBytes) {
+            throw new WebhookRejectedException(413, "payload_too_large", "the event made of this delivery is " + size
+                    + " bytes as a Kafka record, larger than the limit of " + maxEventBytes + " bytes");
+        }
+        message.setBody(value);
+    }
+
+    /** The record's size as the producer counts it against max.request.size, rounded up. */
+    static int recordSize(CanonicalEvent event, byte[] value) {
+        int headers = CanonicalEventCodec.CONTENT_TYPE.length() + event.id().length() + event.type().wireName().length()
+                + event.source().length() + "content-typece_idce_typece_source".length();
+        return RECORD_OVERHEAD_BYTES + value.length + headers
+                + (event.key() == null ? 0 : event.key().getBytes(StandardCharsets.UTF_8).length);
     }
 }

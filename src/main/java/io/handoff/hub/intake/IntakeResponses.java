@@ -78,6 +78,17 @@ public class IntakeResponses {
                 "5");
     }
 
+    /**
+     * 413: the broker refused the event as too large (its max.message.bytes is below the producer's limit, which the
+     * intake checks itself). A retry can never succeed, so the platform is told so instead of 503.
+     */
+    public void tooLarge(Exchange exchange) {
+        LOG.warnf("%s delivery refused by Kafka: %s", system(exchange),
+                describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class)));
+        answer(exchange, 413, error("payload_too_large", "the event is larger than Kafka takes"),
+                Outcome.forStatus(413));
+    }
+
     /** 503 at once: the replica already works on as many deliveries as it takes ({@link IntakeAdmission}). */
     public void overloaded(Exchange exchange) {
         LOG.debugf("%s delivery refused: %s", system(exchange), exchange.getProperty(Exchange.EXCEPTION_CAUGHT,

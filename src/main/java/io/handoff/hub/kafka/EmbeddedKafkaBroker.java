@@ -10,8 +10,11 @@ import java.nio.file.Path;
 import java.util.Properties;
 import java.util.TreeSet;
 
+import org.apache.kafka.common.utils.Exit;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
+
+import org.jboss.logging.Logger;
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -31,6 +34,8 @@ public final class EmbeddedKafkaBroker {
     private final int brokerPort;
     private final int controllerPort;
     private final Path logDir;
+
+    private static final Logger LOG = Logger.getLogger(EmbeddedKafkaBroker.class);
 
     private KafkaRaftServer server;
 
@@ -53,6 +58,7 @@ public final class EmbeddedKafkaBroker {
         if (server != null) {
             return;
         }
+        reportKafkasExits();
         KafkaConfig config = KafkaConfig.fromProps(brokerProperties(), false);
         formatIfNeeded(config);
         // A KafkaRaftServer cannot be started twice: every start takes a new one.
@@ -69,6 +75,25 @@ public final class EmbeddedKafkaBroker {
             throw e;
         }
         server = candidate;
+    }
+
+    /**
+     * The embedded broker shares the hub's JVM, and Kafka ends a process on a fatal fault with {@link Exit} (every log
+     * directory failed, a metadata fault): that ended the hub, or a test JVM, with exit code 1 and no word why. Each
+     * such end is now logged first, with Kafka's reason and the stack that asked for it; then the JVM ends as Kafka
+     * meant it to (a broker in that state cannot take the hub's events; Kubernetes restarts the pod).
+     */
+    private static void reportKafkasExits() {
+        Exit.setExitProcedure((code, message) -> {
+            LOG.errorf(new IllegalStateException("Kafka's exit"), "the embedded Kafka broker ends the JVM (exit %d): %s",
+                    code, message);
+            System.exit(code);
+        });
+        Exit.setHaltProcedure((code, message) -> {
+            LOG.errorf(new IllegalStateException("Kafka's halt"), "the embedded Kafka broker halts the JVM (%d): %s",
+                    code, message);
+            Runtime.getRuntime().halt(code);
+        });
     }
 
     /** Stops the broker and waits until its ports and log directory lock are released. */

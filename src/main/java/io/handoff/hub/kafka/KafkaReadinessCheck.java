@@ -5,7 +5,9 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
+import org.apache.camel.quarkus.main.events.BeforeStop;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -27,6 +29,7 @@ public class KafkaReadinessCheck implements HealthCheck {
 
     private final String bootstrapServers;
     private Admin admin;
+    private volatile boolean stopping;
 
     public KafkaReadinessCheck(@ConfigProperty(name = "camel.component.kafka.brokers") String bootstrapServers) {
         this.bootstrapServers = bootstrapServers;
@@ -36,6 +39,9 @@ public class KafkaReadinessCheck implements HealthCheck {
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("kafka")
                 .withData("bootstrap.servers", bootstrapServers);
+        if (stopping) {
+            return response.down().withData("error", "stopping").build();
+        }
         try {
             int brokers = admin().describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_MS)).nodes()
                     .get(TIMEOUT_MS, TimeUnit.MILLISECONDS).size();
@@ -50,6 +56,9 @@ public class KafkaReadinessCheck implements HealthCheck {
 
     private synchronized Admin admin() {
         if (admin == null) {
+            if (stopping) {
+                throw new IllegalStateException("stopping");
+            }
             admin = Admin.create(Map.of(
                     AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                     AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, TIMEOUT_MS,
@@ -59,10 +68,20 @@ public class KafkaReadinessCheck implements HealthCheck {
         return admin;
     }
 
+    /**
+     * The hub is going down: the check answers DOWN from now on and its client closes before the embedded broker stops
+     * (otherwise the client logs a warning per retry once the broker has gone).
+     */
+    void stopping(@Observes BeforeStop event) {
+        stopping = true;
+        close();
+    }
+
     @PreDestroy
     synchronized void close() {
         if (admin != null) {
-            admin.close();
+            admin.close(java.time.Duration.ofSeconds(1));
+            admin = null;
         }
     }
 }

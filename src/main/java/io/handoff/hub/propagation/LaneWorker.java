@@ -165,7 +165,7 @@ final class LaneWorker implements Runnable {
 
     @Override
     public void run() {
-        LOG.infof("propagation lane %s started", adapter.system());
+        LOG.debugf("propagation lane %s started", adapter.system());
         while (running) {
             try {
                 Instant now = Instant.now();
@@ -230,7 +230,7 @@ final class LaneWorker implements Runnable {
         if (parallel != null) {
             parallel.shutdown();
         }
-        LOG.infof("propagation lane %s stopped", adapter.system());
+        LOG.debugf("propagation lane %s stopped", adapter.system());
     }
 
     /**

@@ -115,7 +115,7 @@ public class PropagationLanes {
                                 "hub.systems." + name + ".base-url", name));
             }
         }
-        LOG.infof("propagation subscribers: %s%s", found.keySet(), sandbox.enabled() ? " (sandbox on)" : "");
+        LOG.debugf("propagation subscribers: %s%s", found.keySet(), sandbox.enabled() ? " (sandbox on)" : "");
         return found;
     }
 

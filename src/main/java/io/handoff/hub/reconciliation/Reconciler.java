@@ -17,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -25,6 +24,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;
 import org.apache.camel.quarkus.main.events.AfterStart;
+import org.apache.camel.quarkus.main.events.BeforeStop;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -396,8 +396,8 @@ public class Reconciler {
         };
     }
 
-    @PreDestroy
-    void stop() {
+    /** On the way down, while the database is still there (a bean's pre-destroy ran after the pool had closed). */
+    void stop(@Observes BeforeStop event) {
         workers.shutdownNow();
         try {
             workers.awaitTermination(5, TimeUnit.SECONDS);

@@ -27,6 +27,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * {@code handoff_schedule_claims_total{job,outcome=won|lost}}.
  */
 @ApplicationScoped
+@Named("fireClaims")
 public class FireClaims {
 
     private final JdbcTemplate jdbc;
@@ -57,6 +58,14 @@ public class FireClaims {
     public static Instant slot(Instant fireTime, java.time.Duration interval) {
         long size = Math.max(1, interval.toMillis());
         return Instant.ofEpochMilli(Math.floorDiv(fireTime.toEpochMilli(), size) * size);
+    }
+
+    /**
+     * True if this replica claimed the current slot of an interval job that fires every {@code intervalMs} on each
+     * replica (a Camel timer route): {@link #claim} of {@link #slot} now.
+     */
+    public boolean claimInterval(String job, long intervalMs) {
+        return claim(job, slot(clock.instant(), java.time.Duration.ofMillis(intervalMs)));
     }
 
     /** Forgets claims older than {@code before} (they only matter while replicas compete for one fire). */

@@ -87,6 +87,9 @@ class FeedsAndSegmentsTest {
             config.put("hub.feeds.check-interval", "1s");
             // Ten seconds without new Amazon orders is silent here (30 minutes in the shipped registry).
             config.put("hub.feeds.amazon-orders.cadence", "PT10S");
+            // Nothing is sent for promotion eligibility here: its first record is due 20 s after start, then silent.
+            config.put("hub.feeds.promotion-eligibility.cadence", "PT15S");
+            config.put("hub.feeds.promotion-eligibility.tolerance", "PT5S");
             config.put("hub.alerts.webhook-url", server.baseUrl() + "/ops/alerts");
             config.put("hub.alerts.webhook-secret", "whsec_b3BzLWFsZXJ0cy10ZXN0LXNlY3JldA==");
             config.put("hub.alerts.webhook-backoff-ms", "50");
@@ -192,6 +195,28 @@ class FeedsAndSegmentsTest {
                 .then().statusCode(200).contentType("text/csv").extract().asString();
         assertTrue(csv.startsWith("feed,system,mode,status,"), csv);
         assertTrue(csv.contains("\r\namazon-orders,amazon,poll,fresh,"), csv);
+    }
+
+    @Test
+    void aFeedThatDeliveredNothingIsPendingUntilItsFirstRecordIsDueThenSilentWithOneAlert() {
+        // A fresh install (this test's database is new): loyalty tiers are due a day and a day after start, so the
+        // detector, checking every second, says pending and raises nothing.
+        JsonNode tiers = feed("loyalty-tiers");
+        assertEquals("pending", tiers.path("status").asText(), tiers.toString());
+        assertTrue(tiers.path("reasons").get(0).asText().startsWith("nothing received yet; the first record is due by"),
+                tiers.toString());
+        // Promotion eligibility (cadence 15 s + tolerance 5 s here) turns silent once that is past: one alert, not
+        // before it was due.
+        Instant configured = Instant.parse(feed("promotion-eligibility").path("configuredAt").asText());
+        List<JsonNode> silent = await().atMost(Duration.ofSeconds(60))
+                .until(() -> alerts("feed.silent", "promotion-eligibility"), a -> !a.isEmpty());
+        Instant raised = Instant.parse(silent.get(0).path("timestamp").asText());
+        assertFalse(raised.isBefore(configured.plusSeconds(20)), "raised " + raised + ", configured " + configured);
+        assertEquals("silent", feed("promotion-eligibility").path("status").asText());
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4))
+                .until(() -> alerts("feed.silent", "promotion-eligibility").size() == 1);
+        assertEquals(List.of(), alerts("feed.silent", "loyalty-tiers"));
+        assertEquals("pending", feed("loyalty-tiers").path("status").asText());
     }
 
     @Test
@@ -333,6 +358,11 @@ class FeedsAndSegmentsTest {
 
     /** The ops alerts of a type about the Amazon feed the WireMock receiver got. */
     static List<JsonNode> alerts(String type) {
+        return alerts(type, "amazon-orders");
+    }
+
+    /** The ops alerts of a type about a feed the WireMock receiver got. */
+    static List<JsonNode> alerts(String type, String feed) {
         List<JsonNode> found = new ArrayList<>();
         Amazon.server.findAll(postRequestedFor(urlPathEqualTo("/ops/alerts"))).forEach(r -> {
             JsonNode body = Json.MAPPER.valueToTree(Map.of());
@@ -342,7 +372,7 @@ class FeedsAndSegmentsTest {
                 throw new AssertionError(e);
             }
             if (type.equals(body.path("type").asText())
-                    && "amazon-orders".equals(body.path("data").path("feed").asText())) {
+                    && feed.equals(body.path("data").path("feed").asText())) {
                 found.add(body);
             }
         });

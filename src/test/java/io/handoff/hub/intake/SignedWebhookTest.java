@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.List;
@@ -145,6 +146,33 @@ class SignedWebhookTest extends KafkaMarkedTest {
         Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, "{\"type\": ".getBytes(UTF_8))
                 .then().statusCode(400).body("error.code", equalTo("malformed_json"));
         assertEquals(List.of(), written());
+    }
+
+    @Test
+    void eventLargerThanKafkaTakesIs413AndNothingIsKept() {
+        // The test profile takes bodies and Kafka records of up to 65536 bytes each (hub.intake.max-body-bytes and
+        // hub.intake.max-event-bytes), as production takes both up to 1 MiB: a body just under the body limit makes an
+        // event over the record limit once the CloudEvent envelope is around it. Kafka would refuse it on every retry,
+        // so 503 (retry) would be wrong.
+        StringBuilder lines = new StringBuilder();
+        // Compact JSON, as the event carries it, so that the body and the event's data are the same size.
+        while (lines.length() < 65_250) {
+            lines.append(lines.isEmpty() ? "" : ",").append("{\"sku\":\"SKU-").append(lines.length())
+                    .append("\",\"quantity\":1,\"price\":\"9.95\"}");
+        }
+        byte[] body = ("{\"type\":\"order.placed\",\"timestamp\":\"2026-11-20T08:00:00Z\",\"data\":"
+                + "{\"order\":{\"id\":\"BIG-1\"},\"customer\":{\"email\":\"big@example.com\"},\"lines\":["
+                + lines + "]}}").getBytes(UTF_8);
+        assertTrue(body.length <= 65536, body.length + " bytes");
+        String id = Webhooks.newId();
+        for (int attempt = 0; attempt < 2; attempt++) {
+            Webhooks.postSigned("checkout", CHECKOUT_SECRET, id, body).then().statusCode(413)
+                    .contentType("application/json").header("Retry-After", org.hamcrest.Matchers.nullValue())
+                    .body("error.code", equalTo("payload_too_large"));
+        }
+        assertEquals(List.of(), written());
+        assertFalse(DeliveryKeys.held("checkout:" + id), "no delivery key kept");
+        assertEquals(0, DeliveryKeys.count(dataSource, "checkout:" + id));
     }
 
     @Test

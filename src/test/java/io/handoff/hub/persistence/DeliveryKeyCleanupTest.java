@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -41,6 +42,31 @@ class DeliveryKeyCleanupTest {
 
         await().atMost(Duration.ofSeconds(15)).until(() -> DeliveryKeys.count(dataSource, old) == 0);
         assertEquals(1, DeliveryKeys.count(dataSource, young));
+    }
+
+    @Test
+    void aPeriodAnotherReplicaClaimedIsLeftToIt() throws SQLException {
+        // Another replica claims the next 6 s of the clean-up's slots (500 ms in the test profile; claims are kept to
+        // the second): this replica's timer keeps firing and deletes nothing until those slots have passed.
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        for (int s = 0; s <= 6; s++) {
+            claim(now.plusSeconds(s));
+        }
+        String old = "shopify:old-" + UUID.randomUUID();
+        insert(old, Instant.now().minus(Duration.ofHours(169)));
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4))
+                .until(() -> DeliveryKeys.count(dataSource, old) == 1);
+        await().atMost(Duration.ofSeconds(15)).until(() -> DeliveryKeys.count(dataSource, old) == 0);
+    }
+
+    private void claim(Instant second) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(
+                "INSERT INTO scheduled_fire (job, fire_time, claimed_by, claimed_at) VALUES ('delivery-key-cleanup', ?,"
+                        + " 'another-replica', ?) ON CONFLICT DO NOTHING")) {
+            s.setObject(1, Sql.timestamp(second));
+            s.setObject(2, Sql.timestamp(Instant.now()));
+            s.executeUpdate();
+        }
     }
 
     private void insert(String key, Instant createdAt) throws SQLException {

@@ -37,15 +37,8 @@ public final class PackagedHub implements AutoCloseable {
      * {@code env} added to this process's environment, and waits until it answers ready.
      */
     public static PackagedHub start(Path dir, Map<String, String> env) throws IOException {
-        Files.createDirectories(dir);
         int[] ports = HubTestResource.freePorts(2);
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString())
-                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("hub.log").toFile());
-        builder.environment().putAll(Map.of("HUB_DATA_DIR", dir.toString(), "QUARKUS_HTTP_PORT",
-                Integer.toString(ports[0]), "QUARKUS_MANAGEMENT_PORT", Integer.toString(ports[1])));
-        builder.environment().putAll(env);
-        PackagedHub hub = new PackagedHub(builder.start(), ports[0], ports[1]);
+        PackagedHub hub = new PackagedHub(launch(dir, env, ports), ports[0], ports[1]);
         await("the hub in " + dir + " ready").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
                 .until(() -> {
                     if (!hub.process.isAlive()) {
@@ -55,6 +48,35 @@ public final class PackagedHub implements AutoCloseable {
                     return hub.ready();
                 });
         return hub;
+    }
+
+    /**
+     * Starts a hub as {@link #start} does, but expects it to refuse to start: waits for it to exit (at most 120 s)
+     * and returns its exit code.
+     */
+    public static int refusal(Path dir, Map<String, String> env) throws IOException, InterruptedException {
+        Process process = launch(dir, env, HubTestResource.freePorts(2));
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            throw new IllegalStateException("the hub in " + dir + " did not exit; see " + log(dir));
+        }
+        return process.exitValue();
+    }
+
+    /** The log file of the hub started in {@code dir}. */
+    public static Path log(Path dir) {
+        return dir.resolve("hub.log");
+    }
+
+    private static Process launch(Path dir, Map<String, String> env, int[] ports) throws IOException {
+        Files.createDirectories(dir);
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString())
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log(dir).toFile());
+        builder.environment().putAll(Map.of("HUB_DATA_DIR", dir.toString(), "QUARKUS_HTTP_PORT",
+                Integer.toString(ports[0]), "QUARKUS_MANAGEMENT_PORT", Integer.toString(ports[1])));
+        builder.environment().putAll(env);
+        return builder.start();
     }
 
     private boolean ready() throws InterruptedException {
@@ -84,9 +106,15 @@ public final class PackagedHub implements AutoCloseable {
     /** SIGTERM, then SIGKILL if it has not stopped within 30 s. */
     @Override
     public void close() throws InterruptedException {
+        stop();
+    }
+
+    /** SIGTERM, as Kubernetes stops a pod; SIGKILL if it has not stopped within 30 s. Returns the exit code. */
+    public int stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             kill();
         }
+        return process.exitValue();
     }
 }
