@@ -157,10 +157,13 @@ class ConsoleBrowserTest {
 
     @Test
     void aStaleFeedIsMarkedStale() {
-        // The ERP's last successful run was two hours ago; its tolerance is one hour.
+        // A fresh install: the ERP has reported nothing, and its first run is not due yet (cadence 3 h + tolerance 1 h).
         openConsole();
         By status = By.cssSelector("#feeds-table tr[data-feed='erp-inventory'] td.status");
-        waitFor().until(ExpectedConditions.textToBePresentInElementLocated(status, "silent"));
+        waitFor().until(ExpectedConditions.textToBePresentInElementLocated(status, "pending"));
+        assertTrue(browser.findElement(By.cssSelector("#feed-alerts")).getText().indexOf("erp-inventory") < 0,
+                "no alert for a feed that is not due yet");
+        // Then its run reports: the last successful run was two hours ago, its tolerance is one hour.
         // A mark on this page: still there after the change shows it refreshed itself, without a reload.
         script("window.consoleTestMark = 'not reloaded'");
         String payload = "{\"type\":\"feed.synced\",\"timestamp\":\"" + Instant.now().minus(Duration.ofHours(2))
@@ -172,7 +175,7 @@ class ConsoleBrowserTest {
         WebElement cell = browser.findElement(status);
         assertEquals("stale", cell.getText().trim());
         assertTrue(cell.getAttribute("class").contains("status-stale"), cell.getAttribute("class"));
-        // The detector's open alert for the feed moved from silent to stale.
+        // The detector raised the feed's stale alert, and it is open.
         waitFor().until(ExpectedConditions.textToBePresentInElementLocated(
                 By.cssSelector("#feed-alerts [data-alert-feed='erp-inventory'] .badge"), "feed.stale"));
         screenshot("03-feed-stale");
