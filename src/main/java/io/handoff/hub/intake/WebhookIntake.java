@@ -105,10 +105,18 @@ public class WebhookIntake {
         in.setBody(event.orElse(null));
     }
 
-    /** Any other system: Standard Webhooks signature, then the canonical payload. */
+    /**
+     * Any other system: Standard Webhooks signature, then the canonical payload. {@code /webhooks/shopify} matches this
+     * route's {@code /webhooks/{system}} too: whichever of the two routes the HTTP router tries first, a Shopify
+     * delivery is verified and mapped as Shopify's.
+     */
     public void signed(Exchange exchange) {
         Message in = exchange.getMessage();
         String system = in.getHeader("system", String.class);
+        if (ShopifyEventMapper.SYSTEM.equals(system)) {
+            shopify(exchange);
+            return;
+        }
         Optional<StandardWebhookVerifier> verifier = systems.standardWebhookVerifier(system);
         if (verifier.isEmpty()) {
             throw new WebhookRejectedException(404, "unknown_system", "no webhook intake configured for this system");

@@ -248,6 +248,41 @@ class ShopifyWebhookTest extends KafkaMarkedTest {
     }
 
     @Inject
+    WebhookIntake intake;
+
+    /**
+     * /webhooks/shopify also matches signed-webhook's /webhooks/{system}. Were that route registered first (the
+     * HTTP router tries routes in registration order), its bean gets the delivery: it is verified and mapped as
+     * Shopify's all the same, and a bad Shopify signature is still 401.
+     */
+    @Test
+    void aShopifyDeliveryReachingTheGenericRouteIsShopifys() {
+        byte[] body = Fixtures.shopifyPayload("customers_email_marketing_consent-update.json");
+        String webhookId = UUID.randomUUID().toString();
+        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(camel);
+        exchange.getMessage().setHeaders(new HashMap<>(Webhooks.shopifyHeaders(
+                "customers_email_marketing_consent/update", webhookId, body, SHOPIFY_SECRET)));
+        exchange.getMessage().setHeader("system", "shopify");
+        exchange.getMessage().setHeader("Content-Type", "application/json");
+        exchange.getMessage().setBody(body);
+        intake.signed(exchange);
+        CanonicalEvent event = exchange.getMessage().getBody(CanonicalEvent.class);
+        assertEquals(webhookId, event.id());
+        assertEquals("/systems/shopify", event.source());
+        assertEquals("shopify:" + webhookId, exchange.getProperty(IntakeExchange.DELIVERY_KEY));
+
+        org.apache.camel.Exchange forged = new org.apache.camel.support.DefaultExchange(camel);
+        forged.getMessage().setHeaders(new HashMap<>(Webhooks.shopifyHeaders(
+                "customers_email_marketing_consent/update", webhookId, body, "wrong-secret")));
+        forged.getMessage().setHeader("system", "shopify");
+        forged.getMessage().setHeader("Content-Type", "application/json");
+        forged.getMessage().setBody(body);
+        WebhookRejectedException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                WebhookRejectedException.class, () -> intake.signed(forged));
+        assertEquals(401, refused.status());
+    }
+
+    @Inject
     IntakeAdmission admission;
 
     @Inject
