@@ -99,8 +99,6 @@ public class FeedMonitor {
                 // The database is down at start-up: the feed has no grace (silent if nothing comes), as before.
                 LOG.warnf("feed %s: could not note when it was configured: %s", feed.id(), e.getClass().getSimpleName());
             }
-        }
-        for (FeedSettings.Feed feed : settings.feeds()) {
             Tags tags = Tags.of("feed", feed.id(), "system", feed.system());
             // 0 fresh, 1 stale, 2 silent, 3 pending (nothing due yet).
             Gauge.builder("handoff.feed.status", () -> forGauges(feed.id()).map(s -> s.fresh() ? 0

@@ -131,16 +131,21 @@ public class FeedState {
         Instant from = now.minus(window);
         List<Long> lags = jdbc.queryForList("SELECT lag_ms FROM feed_sample WHERE feed = ? AND received_at >= ?"
                 + " AND records > 0 ORDER BY lag_ms", Long.class, feed, Sql.timestamp(from));
-        Long records = jdbc.queryForObject("SELECT COALESCE(SUM(records), 0) FROM feed_sample WHERE feed = ?"
-                + " AND received_at >= ?", Long.class, feed, Sql.timestamp(from));
-        Long before = jdbc.queryForObject("SELECT COALESCE(SUM(records), 0) FROM feed_sample WHERE feed = ?"
-                + " AND received_at >= ? AND received_at < ?", Long.class, feed,
-                Sql.timestamp(from.minus(window.multipliedBy(trailing))), Sql.timestamp(from));
-        Long dayBefore = jdbc.queryForObject("SELECT COALESCE(SUM(records), 0) FROM feed_sample WHERE feed = ?"
-                + " AND received_at >= ? AND received_at < ?", Long.class, feed,
-                Sql.timestamp(from.minus(Duration.ofDays(1))), Sql.timestamp(now.minus(Duration.ofDays(1))));
-        return new Window(records == null ? 0 : records, percentile(lags, 50), percentile(lags, 95),
-                (before == null ? 0 : before) / (double) trailing, dayBefore == null ? 0 : dayBefore);
+        // The window, the trailing windows before it and the same window a day earlier, in one pass.
+        Instant trailingFrom = from.minus(window.multipliedBy(trailing));
+        Instant dayBeforeFrom = from.minus(Duration.ofDays(1));
+        Instant dayBeforeTo = now.minus(Duration.ofDays(1));
+        long[] volumes = jdbc.queryForObject("SELECT"
+                + " COALESCE(SUM(CASE WHEN received_at >= ? THEN records ELSE 0 END), 0),"
+                + " COALESCE(SUM(CASE WHEN received_at >= ? AND received_at < ? THEN records ELSE 0 END), 0),"
+                + " COALESCE(SUM(CASE WHEN received_at >= ? AND received_at < ? THEN records ELSE 0 END), 0)"
+                + " FROM feed_sample WHERE feed = ? AND received_at >= ?",
+                (rs, i) -> new long[] { rs.getLong(1), rs.getLong(2), rs.getLong(3) },
+                Sql.timestamp(from), Sql.timestamp(trailingFrom), Sql.timestamp(from), Sql.timestamp(dayBeforeFrom),
+                Sql.timestamp(dayBeforeTo), feed,
+                Sql.timestamp(trailingFrom.isBefore(dayBeforeFrom) ? trailingFrom : dayBeforeFrom));
+        return new Window(volumes[0], percentile(lags, 50), percentile(lags, 95), volumes[1] / (double) trailing,
+                volumes[2]);
     }
 
     static Long percentile(List<Long> sorted, int p) {

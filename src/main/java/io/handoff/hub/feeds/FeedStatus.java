@@ -43,15 +43,16 @@ public record FeedStatus(Feed feed, String status, List<String> reasons, Instant
         Instant lastSuccess = feed.mode() == Mode.EVENT ? row.lastReceivedAt() : row.lastSyncAt();
         Duration age = lastSuccess == null ? null : Duration.between(lastSuccess, now);
         List<String> silent = new ArrayList<>();
-        Instant firstDue = row.configuredAt() == null ? null
-                : row.configuredAt().plus(feed.cadence() == null ? Duration.ZERO : feed.cadence()).plus(feed.tolerance());
-        boolean notDueYet = lastSuccess == null && firstDue != null && now.isBefore(firstDue);
-        if (notDueYet && (feed.cadence() != null || feed.mode() != Mode.EVENT)) {
-            return new FeedStatus(feed, PENDING, List.of("nothing received yet; the first " + (feed.mode() == Mode.EVENT
-                    ? "record" : "successful run") + " is due by " + firstDue), null, null, window.lagP50Ms(),
-                    window.lagP95Ms(), window.records(), window.trailingRecordsPerWindow(), row);
-        }
+        // A feed with a cadence, and every batch or poll feed, is expected to deliver something.
         if (lastSuccess == null && (feed.cadence() != null || feed.mode() != Mode.EVENT)) {
+            Instant firstDue = row.configuredAt() == null ? null : row.configuredAt()
+                    .plus(feed.cadence() == null ? Duration.ZERO : feed.cadence()).plus(feed.tolerance());
+            if (firstDue != null && now.isBefore(firstDue)) {
+                return new FeedStatus(feed, PENDING, List.of("nothing received yet; the first "
+                        + (feed.mode() == Mode.EVENT ? "record" : "successful run") + " is due by " + firstDue), null,
+                        null, window.lagP50Ms(), window.lagP95Ms(), window.records(),
+                        window.trailingRecordsPerWindow(), row);
+            }
             silent.add("nothing received yet");
         }
         if (age != null && feed.cadence() != null && age.compareTo(feed.cadence()) > 0) {

@@ -85,15 +85,18 @@ public final class EmbeddedKafkaBroker {
      */
     private static void reportKafkasExits() {
         Exit.setExitProcedure((code, message) -> {
-            LOG.errorf(new IllegalStateException("Kafka's exit"), "the embedded Kafka broker ends the JVM (exit %d): %s",
-                    code, message);
+            reportEnd("exit", code, message);
             System.exit(code);
         });
         Exit.setHaltProcedure((code, message) -> {
-            LOG.errorf(new IllegalStateException("Kafka's halt"), "the embedded Kafka broker halts the JVM (%d): %s",
-                    code, message);
+            reportEnd("halt", code, message);
             Runtime.getRuntime().halt(code);
         });
+    }
+
+    private static void reportEnd(String how, int code, String message) {
+        LOG.errorf(new IllegalStateException("Kafka's " + how), "the embedded Kafka broker ends the JVM (%s %d): %s",
+                how, code, message);
     }
 
     /** Stops the broker and waits until its ports and log directory lock are released. */

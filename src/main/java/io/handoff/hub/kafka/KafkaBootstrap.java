@@ -6,18 +6,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.interceptor.Interceptor;
 
 import org.apache.camel.quarkus.main.events.AfterStop;
-import org.apache.camel.quarkus.main.events.BeforeInitialize;
 import org.apache.camel.quarkus.main.events.BeforeStart;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -40,9 +36,8 @@ public class KafkaBootstrap {
     private final KafkaSettings settings;
     private final HubTopics topics;
     private final String bootstrapServers;
-    private volatile EmbeddedKafkaBroker broker;
-    private volatile long brokerStartMs;
-    private volatile CompletableFuture<Void> brokerStart;
+    private EmbeddedKafkaBroker broker;
+    private long brokerStartMs;
 
     public KafkaBootstrap(KafkaSettings settings, HubTopics topics,
             @ConfigProperty(name = "camel.component.kafka.brokers") String bootstrapServers) {
@@ -51,59 +46,18 @@ public class KafkaBootstrap {
         this.bootstrapServers = bootstrapServers;
     }
 
-    /**
-     * The embedded broker starts on its own thread as soon as Camel begins, so that its 1.5–2.5 s overlap with Camel
-     * loading and configuring the routes (docs/benchmarks.md, start-up); {@link #beforeCamelStarts} waits for it.
-     * After the start-up checks ({@link io.handoff.hub.support.StartupChecks}): a refused start starts no broker.
-     */
-    void beforeCamelInitializes(@Observes @Priority(Interceptor.Priority.APPLICATION + 100) BeforeInitialize event) {
-        if (settings.embeddedBroker()) {
-            brokerStart = new CompletableFuture<>();
-            Thread starter = new Thread(() -> {
-                try {
-                    startEmbeddedBroker();
-                    brokerStart.complete(null);
-                } catch (Throwable e) {
-                    brokerStart.completeExceptionally(e);
-                }
-            }, "embedded-kafka-start");
-            starter.setDaemon(true);
-            starter.start();
-        }
-    }
-
     void beforeCamelStarts(@Observes BeforeStart event) {
-        if (brokerStart != null) {
-            awaitBroker();
+        if (settings.embeddedBroker()) {
+            startEmbeddedBroker();
         } else {
             LOG.debugf("using external Kafka at %s", bootstrapServers);
         }
         if (settings.topics().create()) {
-            long started = System.nanoTime();
             createTopics();
-            LOG.debugf("topics checked in %d ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-        }
-    }
-
-    private void awaitBroker() {
-        try {
-            brokerStart.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException("the embedded Kafka broker did not start", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the embedded Kafka broker started", e);
         }
     }
 
     void afterCamelStopped(@Observes AfterStop event) {
-        if (brokerStart != null && !brokerStart.isDone()) {
-            // Camel stopped before it started (a failed start-up): let the broker finish starting, then stop it.
-            brokerStart.handle((ok, e) -> null).join();
-        }
         if (broker != null) {
             broker.stop();
             LOG.info("embedded Kafka broker stopped");

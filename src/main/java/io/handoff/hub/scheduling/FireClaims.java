@@ -3,6 +3,7 @@ package io.handoff.hub.scheduling;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.UUID;
@@ -55,7 +56,7 @@ public class FireClaims {
      * The start of the interval-grid slot (counted from the epoch) {@code fireTime} falls in: interval jobs fire at
      * times that depend on each replica's start, their slot is the same on every replica, so it is what they claim.
      */
-    public static Instant slot(Instant fireTime, java.time.Duration interval) {
+    public static Instant slot(Instant fireTime, Duration interval) {
         long size = Math.max(1, interval.toMillis());
         return Instant.ofEpochMilli(Math.floorDiv(fireTime.toEpochMilli(), size) * size);
     }
@@ -65,7 +66,7 @@ public class FireClaims {
      * replica (a Camel timer route): {@link #claim} of {@link #slot} now.
      */
     public boolean claimInterval(String job, long intervalMs) {
-        return claim(job, slot(clock.instant(), java.time.Duration.ofMillis(intervalMs)));
+        return claim(job, slot(clock.instant(), Duration.ofMillis(intervalMs)));
     }
 
     /** Forgets claims older than {@code before} (they only matter while replicas compete for one fire). */

@@ -259,27 +259,28 @@ class ShopifyWebhookTest extends KafkaMarkedTest {
     void aShopifyDeliveryReachingTheGenericRouteIsShopifys() {
         byte[] body = Fixtures.shopifyPayload("customers_email_marketing_consent-update.json");
         String webhookId = UUID.randomUUID().toString();
-        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(camel);
-        exchange.getMessage().setHeaders(new HashMap<>(Webhooks.shopifyHeaders(
-                "customers_email_marketing_consent/update", webhookId, body, SHOPIFY_SECRET)));
-        exchange.getMessage().setHeader("system", "shopify");
-        exchange.getMessage().setHeader("Content-Type", "application/json");
-        exchange.getMessage().setBody(body);
+        org.apache.camel.Exchange exchange = atGenericRoute(webhookId, body, SHOPIFY_SECRET);
         intake.signed(exchange);
         CanonicalEvent event = exchange.getMessage().getBody(CanonicalEvent.class);
         assertEquals(webhookId, event.id());
         assertEquals("/systems/shopify", event.source());
         assertEquals("shopify:" + webhookId, exchange.getProperty(IntakeExchange.DELIVERY_KEY));
 
-        org.apache.camel.Exchange forged = new org.apache.camel.support.DefaultExchange(camel);
-        forged.getMessage().setHeaders(new HashMap<>(Webhooks.shopifyHeaders(
-                "customers_email_marketing_consent/update", webhookId, body, "wrong-secret")));
-        forged.getMessage().setHeader("system", "shopify");
-        forged.getMessage().setHeader("Content-Type", "application/json");
-        forged.getMessage().setBody(body);
+        org.apache.camel.Exchange forged = atGenericRoute(webhookId, body, "wrong-secret");
         WebhookRejectedException refused = org.junit.jupiter.api.Assertions.assertThrows(
                 WebhookRejectedException.class, () -> intake.signed(forged));
         assertEquals(401, refused.status());
+    }
+
+    /** A Shopify consent delivery signed with {@code secret}, as signed-webhook's route hands it to its bean. */
+    private org.apache.camel.Exchange atGenericRoute(String webhookId, byte[] body, String secret) {
+        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(camel);
+        exchange.getMessage().setHeaders(new HashMap<>(Webhooks.shopifyHeaders(
+                "customers_email_marketing_consent/update", webhookId, body, secret)));
+        exchange.getMessage().setHeader("system", "shopify");
+        exchange.getMessage().setHeader("Content-Type", "application/json");
+        exchange.getMessage().setBody(body);
+        return exchange;
     }
 
     @Inject
