@@ -170,7 +170,7 @@ public class ConsentLedger {
     }
 
     /** A customer, channel and purpose: the unit the ledger holds one state for. */
-    private record Key(String hubId, String channel, String purpose) {
+    public record Key(String hubId, String channel, String purpose) {
     }
 
     /** An event the ledger decided before (or earlier in the batch), as {@code source|id} under its key. */
@@ -347,6 +347,18 @@ public class ConsentLedger {
         return jdbc.query("SELECT state, reason, event_source, event_id, event_time FROM consent_state"
                 + " WHERE hub_id = ? AND channel = ? AND purpose = ?" + (lock ? " FOR UPDATE" : ""),
                 ConsentLedger::heldRow, hubId, channel, purpose).stream().findFirst().orElse(null);
+    }
+
+    /** The ledger's current states of these customers (every channel and purpose they have one for), unlocked. */
+    public Map<Key, Held> heldAll(java.util.Collection<String> hubIds) {
+        Map<Key, Held> found = new HashMap<>();
+        Sql.inChunks(null, hubIds.stream().distinct().toList(), (marks, args) -> jdbc.query("SELECT hub_id, channel,"
+                + " purpose, state, reason, event_source, event_id, event_time FROM consent_state WHERE hub_id IN ("
+                + marks + ")", rs -> {
+                    found.put(new Key(rs.getString("hub_id"), rs.getString("channel"), rs.getString("purpose")),
+                            heldRow(rs, 0));
+                }, args));
+        return found;
     }
 
     private static Held heldRow(ResultSet rs, int row) throws SQLException {

@@ -17,8 +17,9 @@ import org.springframework.dao.DataIntegrityViolationException;
 
 /**
  * The webhook delivery ids, stored off the request path in batches: one {@code INSERT} batch and one commit for the
- * ids of every webhook acknowledged while the previous batch was written, instead of one commit per webhook on the
- * thread that answers it (JFR: the per-webhook claim was where intake's time went, docs/benchmarks.md).
+ * ids of the webhooks acknowledged within {@link #LINGER} of each other (or while the previous batch was written),
+ * instead of one commit per webhook on the thread that answers it (JFR: the per-webhook claim was where intake's time
+ * went, docs/benchmarks.md).
  * <p>
  * {@link #add(String)} (called once Kafka acknowledged the event, publish-event.yaml) only queues the id; until its
  * batch is committed, this replica's {@link #contains(String)} still answers it from memory, so a platform's retry
@@ -35,6 +36,12 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
     static final Duration RETRY = Duration.ofSeconds(1);
     /** How long the writer waits for an id before it looks whether it is stopping. */
     static final Duration POLL = Duration.ofMillis(200);
+    /**
+     * How long the writer gathers ids after the first of a batch, so the ids take at most ten commits a second (JFR
+     * under 200 webhooks/s: a commit for every two or three ids was the largest single user of H2's page writes).
+     * Until its batch is stored, this replica answers a retry from memory.
+     */
+    static final Duration LINGER = Duration.ofMillis(100);
 
     private final Set<String> unstored = ConcurrentHashMap.newKeySet();
     private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
@@ -140,7 +147,7 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
                     continue;
                 }
                 batch.add(first);
-                queue.drainTo(batch, BATCH - 1);
+                gather(batch);
                 synchronized (writing) {
                     store(batch);
                 }
@@ -159,6 +166,23 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
                     return;
                 }
             }
+        }
+    }
+
+    /** Adds what arrives within {@link #LINGER} of the batch's first id, up to {@link #BATCH} ids. */
+    private void gather(List<String> batch) throws InterruptedException {
+        long until = System.nanoTime() + LINGER.toNanos();
+        while (batch.size() < BATCH) {
+            queue.drainTo(batch, BATCH - batch.size());
+            long left = until - System.nanoTime();
+            if (batch.size() >= BATCH || left <= 0) {
+                return;
+            }
+            String next = queue.poll(left, TimeUnit.NANOSECONDS);
+            if (next == null) {
+                return;
+            }
+            batch.add(next);
         }
     }
 

@@ -6,8 +6,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -19,6 +25,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import io.handoff.hub.consent.ConsentLedger.Key;
 import io.handoff.hub.consent.ConsentState;
 import io.handoff.hub.persistence.Sql;
 
@@ -88,34 +95,50 @@ public class Deliveries {
     }
 
     private boolean insert(Planned p, Instant now) {
-        return jdbc.update("INSERT INTO delivery (change_id, system, kind, hub_id, channel, purpose, state, reason, email,"
-                + " system_id, origin_system, origin_event, event_time, received_at, planned_at, status, status_reason,"
-                + " attempts, next_attempt_at, replays, payload)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?) ON CONFLICT DO NOTHING",
-                p.changeId(), p.system(), p.kind(), p.hubId(), p.channel(), p.purpose(),
-                p.state() == null ? null : p.state().wireName(),
-                p.reason(), p.email(), p.systemId(), p.originSystem(), truncate(p.originEvent(), 255),
-                Sql.timestamp(p.eventTime()), Sql.timestamp(p.receivedAt()), Sql.timestamp(now), p.status(),
-                p.statusReason(), PENDING.equals(p.status()) ? Sql.timestamp(now) : null,
-                truncate(p.payload(), 4000)) == 1;
+        return jdbc.update(INSERT, values(p, now)) == 1;
+    }
+
+    private static final String INSERT = "INSERT INTO delivery (change_id, system, kind, hub_id, channel, purpose, state,"
+            + " reason, email, system_id, origin_system, origin_event, event_time, received_at, planned_at, status,"
+            + " status_reason, attempts, next_attempt_at, replays, payload)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?) ON CONFLICT DO NOTHING";
+
+    private static Object[] values(Planned p, Instant now) {
+        return new Object[] { p.changeId(), p.system(), p.kind(), p.hubId(), p.channel(), p.purpose(),
+            p.state() == null ? null : p.state().wireName(), p.reason(), p.email(), p.systemId(), p.originSystem(),
+            truncate(p.originEvent(), 255), Sql.timestamp(p.eventTime()), Sql.timestamp(p.receivedAt()),
+            Sql.timestamp(now), p.status(), p.statusReason(), PENDING.equals(p.status()) ? Sql.timestamp(now) : null,
+            truncate(p.payload(), 4000) };
+    }
+
+    /** A change planned for a system: the unique key of a delivery row. */
+    public record ChangeSystem(String changeId, String system) {
+    }
+
+    /** Which of these changes were planned before, for which systems (one indexed read per chunk of ids). */
+    public Set<ChangeSystem> planned(Collection<String> changeIds) {
+        Set<ChangeSystem> found = new HashSet<>();
+        Sql.inChunks(null, changeIds.stream().distinct().toList(), (marks, args) -> jdbc.query("SELECT change_id, system"
+                + " FROM delivery WHERE change_id IN (" + marks + ")",
+                rs -> {
+                    found.add(new ChangeSystem(rs.getString(1), rs.getString(2)));
+                }, args));
+        return found;
+    }
+
+    /**
+     * Inserts rows with one JDBC batch, none of them planned before ({@link #planned}; a row another replica inserted
+     * meanwhile is left as it is).
+     */
+    public void insertNew(List<Planned> rows) {
+        Instant now = clock.instant();
+        jdbc.batchUpdate(INSERT, rows.stream().map(p -> values(p, now)).toList());
     }
 
     /** The id of the delivery of a change to a system, if it was planned. */
     public Optional<Long> idOf(String changeId, String system) {
         return jdbc.query("SELECT id FROM delivery WHERE change_id = ? AND system = ?", (rs, i) -> rs.getLong(1),
                 changeId, system).stream().findFirst();
-    }
-
-    /** Inserts the rows that were not planned before; returns the systems of the rows inserted. */
-    public List<String> insertAll(List<Planned> rows) {
-        Instant now = clock.instant();
-        List<String> inserted = new ArrayList<>();
-        for (Planned p : rows) {
-            if (insert(p, now)) {
-                inserted.add(p.system());
-            }
-        }
-        return inserted;
     }
 
     /**
@@ -130,40 +153,85 @@ public class Deliveries {
     /** {@link #supersedeOlder(String, String, String, String, List)} for deliveries of {@code kind}. */
     public int supersedeOlder(String kind, String newer, String hubId, String channel, String purpose,
             List<String> systems) {
-        if (systems.isEmpty()) {
-            return 0;
+        return supersedeOlder(List.of(new Superseding(kind, newer, hubId, channel, purpose, systems)));
+    }
+
+    /** A change that supersedes what is still waiting of its customer/channel/purpose for these systems. */
+    public record Superseding(String kind, String newer, String hubId, String channel, String purpose,
+            List<String> systems) {
+    }
+
+    /**
+     * {@link #supersedeOlder(String, String, String, String, String, List)} for many changes of distinct
+     * customers/channels/purposes, with JDBC batches (one per number of systems); answers how many were superseded.
+     */
+    public int supersedeOlder(List<Superseding> changes) {
+        Map<Integer, List<Superseding>> bySize = new TreeMap<>();
+        changes.stream().filter(c -> !c.systems().isEmpty())
+                .forEach(c -> bySize.computeIfAbsent(c.systems().size(), n -> new ArrayList<>()).add(c));
+        int superseded = 0;
+        for (Map.Entry<Integer, List<Superseding>> group : bySize.entrySet()) {
+            String which = " WHERE hub_id = ? AND channel = ? AND purpose = ? AND kind = ? AND status IN (?, ?)"
+                    + " AND change_id <> ? AND system IN (" + Sql.marks(group.getKey()) + ")";
+            List<Object[]> waiting = new ArrayList<>();
+            List<Object[]> sending = new ArrayList<>();
+            for (Superseding c : group.getValue()) {
+                String why = truncate(SUPERSEDED_BY_CHANGE + c.newer(), 255);
+                List<Object> args = new ArrayList<>(List.of(SUPERSEDED, why, c.hubId(), c.channel(), c.purpose(),
+                        c.kind(), PENDING, FAILED, c.newer()));
+                args.addAll(c.systems());
+                waiting.add(args.toArray());
+                List<Object> marks = new ArrayList<>(List.of(why, c.hubId(), c.channel(), c.purpose(), c.kind(),
+                        SENDING, SENDING, c.newer()));
+                marks.addAll(c.systems());
+                sending.add(marks.toArray());
+            }
+            for (int count : jdbc.batchUpdate("UPDATE delivery SET status = ?, status_reason = ?,"
+                    + " next_attempt_at = NULL" + which, waiting)) {
+                superseded += Math.max(count, 0);
+            }
+            // One being sent right now stays claimed (nothing newer may overtake it), marked: if its call fails it is
+            // not tried again but superseded (a change with no delivery to this system, such as an edit made in it,
+            // leaves no newer delivery for newerChange to find).
+            jdbc.batchUpdate("UPDATE delivery SET status_reason = ?" + which, sending);
         }
-        String why = truncate(SUPERSEDED_BY_CHANGE + newer, 255);
-        String which = " WHERE hub_id = ? AND channel = ? AND purpose = ? AND kind = ? AND status IN (?, ?)"
-                + " AND change_id <> ? AND system IN (" + Sql.marks(systems.size()) + ")";
-        List<Object> args = new ArrayList<>(List.of(SUPERSEDED, why, hubId, channel, purpose, kind, PENDING, FAILED,
-                newer));
-        args.addAll(systems);
-        int superseded = jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL" + which,
-                args.toArray());
-        // One being sent right now stays claimed (nothing newer may overtake it), marked: if its call fails it is not
-        // tried again but superseded (a change with no delivery to this system, such as an edit made in it, leaves no
-        // newer delivery for newerChange to find).
-        List<Object> sending = new ArrayList<>(List.of(why, hubId, channel, purpose, kind, SENDING, SENDING, newer));
-        sending.addAll(systems);
-        jdbc.update("UPDATE delivery SET status_reason = ?" + which, sending.toArray());
         return superseded;
     }
 
     /** The systems with a consent delivery of this customer/channel/purpose on its way right now. */
-    public java.util.Set<String> systemsSending(String hubId, String channel, String purpose) {
-        return new java.util.HashSet<>(jdbc.query("SELECT system FROM delivery WHERE hub_id = ? AND channel = ?"
-                + " AND purpose = ? AND kind = ? AND status = ?", (rs, i) -> rs.getString(1), hubId, channel, purpose,
-                Delivery.KIND_CONSENT, SENDING));
+    public Set<String> systemsSending(String hubId, String channel, String purpose) {
+        return systemsSending(List.of(hubId)).getOrDefault(new Key(hubId, channel, purpose), Set.of());
+    }
+
+    /** Per customer/channel/purpose of these customers, the systems with a consent delivery on its way right now. */
+    public Map<Key, Set<String>> systemsSending(Collection<String> hubIds) {
+        Map<Key, Set<String>> sending = new HashMap<>();
+        Sql.inChunks(null, hubIds.stream().distinct().toList(), (marks, args) -> {
+            List<Object> all = new ArrayList<>(List.of(args));
+            all.addAll(List.of(Delivery.KIND_CONSENT, SENDING));
+            jdbc.query("SELECT hub_id, channel, purpose, system FROM delivery WHERE hub_id IN (" + marks + ")"
+                    + " AND kind = ? AND status = ?", rs -> {
+                        sending.computeIfAbsent(new Key(rs.getString(1), rs.getString(2), rs.getString(3)),
+                                k -> new HashSet<>()).add(rs.getString(4));
+                    }, all.toArray());
+        });
+        return sending;
     }
 
     /** What each system was last confirmed to hold for this customer/channel/purpose. */
-    public java.util.Map<String, ConsentState> heldBySystem(String hubId, String channel, String purpose) {
-        java.util.Map<String, ConsentState> held = new java.util.HashMap<>();
-        jdbc.query("SELECT system, state FROM system_consent WHERE hub_id = ? AND channel = ? AND purpose = ?",
-                rs -> {
-                    held.put(rs.getString(1), ConsentState.valueOf(rs.getString(2).toUpperCase()));
-                }, hubId, channel, purpose);
+    public Map<String, ConsentState> heldBySystem(String hubId, String channel, String purpose) {
+        return heldBySystem(List.of(hubId)).getOrDefault(new Key(hubId, channel, purpose), Map.of());
+    }
+
+    /** Per customer/channel/purpose of these customers, what each system was last confirmed to hold. */
+    public Map<Key, Map<String, ConsentState>> heldBySystem(Collection<String> hubIds) {
+        Map<Key, Map<String, ConsentState>> held = new HashMap<>();
+        Sql.inChunks(null, hubIds.stream().distinct().toList(), (marks, args) -> jdbc.query("SELECT hub_id, channel,"
+                + " purpose, system, state FROM system_consent WHERE hub_id IN (" + marks + ")", rs -> {
+                    held.computeIfAbsent(new Key(rs.getString(1), rs.getString(2), rs.getString(3)),
+                            k -> new HashMap<>()).put(rs.getString(4), ConsentState.valueOf(rs.getString(5)
+                                    .toUpperCase()));
+                }, args));
         return held;
     }
 
@@ -173,17 +241,15 @@ public class Deliveries {
                 + " AND system = ?", PENDING, truncate(why, 255), Sql.timestamp(clock.instant()), changeId, system);
     }
 
-    /** Planned deliveries of one change that need no call after all. */
-    public void skipAll(String changeId, List<String> systems, String why) {
-        if (systems.isEmpty()) {
-            return;
+    /** Planned deliveries that need no call after all: each change to a system, with why. */
+    public void skip(List<ChangeSystem> rows, List<String> why) {
+        List<Object[]> args = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            args.add(new Object[] { SKIPPED, truncate(why.get(i), 255), rows.get(i).changeId(), rows.get(i).system() });
         }
-        List<Object> args = new ArrayList<>(List.of(SKIPPED, truncate(why, 255), changeId));
-        args.addAll(systems);
-        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE change_id = ?"
-                + " AND system IN (" + Sql.marks(systems.size()) + ")", args.toArray());
+        jdbc.batchUpdate("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE change_id = ?"
+                + " AND system = ?", args);
     }
-
 
     /** Deliveries claimed together: only the holder of {@code token} may record their outcomes. */
     public record Claim(String token, List<Delivery> deliveries) {
@@ -238,6 +304,13 @@ public class Deliveries {
                 Sql.timestamp(clock.instant().plus(ttl)), system, SENDING, token);
     }
 
+    /** Gives up a claim on deliveries not sent: they are due again at once, for any lane. */
+    public int release(String system, String token) {
+        return jdbc.update("UPDATE delivery SET status = ?, claimed_by = NULL, claim_until = NULL, next_attempt_at = ?"
+                + " WHERE system = ? AND status = ? AND claimed_by = ?", PENDING, Sql.timestamp(clock.instant()), system,
+                SENDING, token);
+    }
+
     /**
      * A consent (or address) delivery waits while an older one of its kind for the same customer, channel and purpose
      * (address: field) is still open (waiting, being sent, or left in flight by a replica that died, until it is taken
@@ -264,19 +337,45 @@ public class Deliveries {
      * (returns false).
      */
     public boolean delivered(Delivery d, String claim, Evidence e, long millis) {
+        return delivered(List.of(new Receipt(d, e, millis)), claim)[0];
+    }
+
+    /** A call's receipt: the delivery, what was sent and answered, and how long it took. */
+    public record Receipt(Delivery delivery, Evidence evidence, long millis) {
+    }
+
+    /**
+     * {@link #delivered(Delivery, String, Evidence, long)} for a lane's batch, with JDBC batches in one transaction
+     * (joining the caller's); answers, per receipt, whether it was recorded (false: the claim was lost).
+     */
+    public boolean[] delivered(List<Receipt> receipts, String claim) {
         Instant now = clock.instant();
-        return Boolean.TRUE.equals(transactions.execute(tx -> {
-            if (!finish(d, claim, DELIVERED, null, e, now)) {
-                return false;
+        return transactions.execute(tx -> {
+            int[] finished = jdbc.batchUpdate(FINISH, receipts.stream().map(r -> finishArgs(r.delivery(), claim,
+                    DELIVERED, null, r.evidence(), now)).toList());
+            boolean[] recorded = new boolean[receipts.size()];
+            List<Object[]> attempts = new ArrayList<>();
+            List<Holding> holdings = new ArrayList<>();
+            for (int i = 0; i < receipts.size(); i++) {
+                // An UPDATE's count per row (both drivers report it; a driver that reported none would count as held).
+                recorded[i] = finished[i] != 0;
+                if (!recorded[i]) {
+                    continue;
+                }
+                Receipt r = receipts.get(i);
+                Delivery d = r.delivery();
+                attempts.add(attemptArgs(d, now, r.millis(), r.evidence(), "delivered"));
+                if (Delivery.KIND_CONSENT.equals(d.kind())) {
+                    holdings.add(new Holding(d.system(), new Key(d.hubId(), d.channel(), d.purpose()), d.state(), now,
+                            "delivery"));
+                } else if (d.isAddress()) {
+                    addressConfirmed.fire(new AddressConfirmed(d, now));
+                }
             }
-            attempt(d, now, millis, e, "delivered");
-            if (Delivery.KIND_CONSENT.equals(d.kind())) {
-                holds(d.system(), d.hubId(), d.channel(), d.purpose(), d.state(), now, "delivery");
-            } else if (d.isAddress()) {
-                addressConfirmed.fire(new AddressConfirmed(d, now));
-            }
-            return true;
-        }));
+            jdbc.batchUpdate(ATTEMPT, attempts);
+            holds(holdings);
+            return recorded;
+        });
     }
 
     public boolean skipped(Delivery d, String claim, String why) {
@@ -338,33 +437,62 @@ public class Deliveries {
     }
 
     private boolean finish(Delivery d, String claim, String status, String why, Evidence e, Instant now) {
-        return jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, attempts = attempts + 1,"
-                + " next_attempt_at = NULL, claimed_by = NULL, claim_until = NULL, request_method = ?, request_url = ?,"
-                + " request_body = ?, response_status = ?, response_body = ?, last_error = ?, confirmed_at = ?"
-                + " WHERE id = ? AND status = ? AND claimed_by = ?",
-                status, truncate(why, 255), e.method(), truncate(e.url(), 2000), truncate(e.body(), 4000), e.status(),
-                truncate(e.answer(), 2000), truncate(e.error(), 500), DELIVERED.equals(status) ? Sql.timestamp(now) : null,
-                d.id(), SENDING, claim) == 1;
+        return jdbc.update(FINISH, finishArgs(d, claim, status, why, e, now)) == 1;
+    }
+
+    private static final String FINISH = "UPDATE delivery SET status = ?, status_reason = ?, attempts = attempts + 1,"
+            + " next_attempt_at = NULL, claimed_by = NULL, claim_until = NULL, request_method = ?, request_url = ?,"
+            + " request_body = ?, response_status = ?, response_body = ?, last_error = ?, confirmed_at = ?"
+            + " WHERE id = ? AND status = ? AND claimed_by = ?";
+
+    private static Object[] finishArgs(Delivery d, String claim, String status, String why, Evidence e, Instant now) {
+        return new Object[] { status, truncate(why, 255), e.method(), truncate(e.url(), 2000), truncate(e.body(), 4000),
+            e.status(), truncate(e.answer(), 2000), truncate(e.error(), 500),
+            DELIVERED.equals(status) ? Sql.timestamp(now) : null, d.id(), SENDING, claim };
     }
 
     private void attempt(Delivery d, Instant at, long millis, Evidence e, String outcome) {
-        jdbc.update("INSERT INTO delivery_attempt (delivery_id, attempt, attempted_at, duration_ms, response_status,"
-                + " outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?)", d.id(), d.attempts() + 1, Sql.timestamp(at), millis,
-                e.status(), outcome, truncate(e.error(), 500));
+        jdbc.update(ATTEMPT, attemptArgs(d, at, millis, e, outcome));
+    }
+
+    private static final String ATTEMPT = "INSERT INTO delivery_attempt (delivery_id, attempt, attempted_at,"
+            + " duration_ms, response_status, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+    private static Object[] attemptArgs(Delivery d, Instant at, long millis, Evidence e, String outcome) {
+        return new Object[] { d.id(), d.attempts() + 1, Sql.timestamp(at), millis, e.status(), outcome,
+            truncate(e.error(), 500) };
     }
 
     /** Records that a system holds a state (it confirmed a delivery, or the change came from it). */
     public void holds(String system, String hubId, String channel, String purpose, ConsentState state, Instant at,
             String evidence) {
-        Object[] update = { state.wireName(), Sql.timestamp(at), evidence, system, hubId, channel, purpose };
-        String sql = "UPDATE system_consent SET state = ?, confirmed_at = ?, evidence = ? WHERE system = ?"
+        holds(List.of(new Holding(system, new Key(hubId, channel, purpose), state, at, evidence)));
+    }
+
+    /** A system holds a state for a customer/channel/purpose: confirmed at, on what evidence. */
+    public record Holding(String system, Key key, ConsentState state, Instant at, String evidence) {
+        Object[] update() {
+            return new Object[] { state.wireName(), Sql.timestamp(at), evidence, system, key.hubId(), key.channel(),
+                key.purpose() };
+        }
+    }
+
+    /** {@link #holds(String, String, String, String, ConsentState, Instant, String)} for many, with JDBC batches. */
+    public void holds(List<Holding> holdings) {
+        String update = "UPDATE system_consent SET state = ?, confirmed_at = ?, evidence = ? WHERE system = ?"
                 + " AND hub_id = ? AND channel = ? AND purpose = ?";
-        if (jdbc.update(sql, update) == 0) {
+        int[] updated = jdbc.batchUpdate(update, holdings.stream().map(Holding::update).toList());
+        for (int i = 0; i < holdings.size(); i++) {
+            if (updated[i] != 0) {
+                continue;
+            }
+            Holding h = holdings.get(i);
             int inserted = jdbc.update("INSERT INTO system_consent (system, hub_id, channel, purpose, state,"
-                    + " confirmed_at, evidence) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", system, hubId,
-                    channel, purpose, state.wireName(), Sql.timestamp(at), evidence);
+                    + " confirmed_at, evidence) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", h.system(),
+                    h.key().hubId(), h.key().channel(), h.key().purpose(), h.state().wireName(), Sql.timestamp(h.at()),
+                    h.evidence());
             if (inserted == 0) {
-                jdbc.update(sql, update);
+                jdbc.update(update, h.update());
             }
         }
     }

@@ -52,6 +52,8 @@ final class LaneWorker implements Runnable {
     private boolean woken;
     private volatile boolean running = true;
     private volatile Instant pausedUntil = Instant.EPOCH;
+    /** A batch claimed in the transaction that recorded the one before (sent next, without a claim of its own). */
+    private Deliveries.Claim claimedAhead;
     private Thread thread;
 
     LaneWorker(SubscriberAdapter adapter, VendorClient client, Deliveries deliveries, DeadLetterParking parking,
@@ -168,19 +170,25 @@ final class LaneWorker implements Runnable {
         LOG.debugf("propagation lane %s started", adapter.system());
         while (running) {
             try {
-                Instant now = Instant.now();
-                if (now.isBefore(pausedUntil)) {
-                    idle(Duration.between(now, pausedUntil));
-                    continue;
+                // The next batch was claimed with the last one's receipts (one commit for both), when the lane could
+                // call at once; or it is claimed now.
+                Deliveries.Claim ahead = claimedAhead;
+                claimedAhead = null;
+                if (ahead == null) {
+                    Instant now = Instant.now();
+                    if (now.isBefore(pausedUntil)) {
+                        idle(Duration.between(now, pausedUntil));
+                        continue;
+                    }
+                    Duration quota = client.nextSlot();
+                    if (!quota.isZero()) {
+                        // Wait for the quota before taking work: what arrives meanwhile goes out in the same call.
+                        idle(quota);
+                        continue;
+                    }
                 }
-                Duration quota = client.nextSlot();
-                if (!quota.isZero()) {
-                    // Wait for the quota before taking work: what arrives meanwhile goes out in the same call.
-                    idle(quota);
-                    continue;
-                }
-                Deliveries.Claim claim = deliveries.claim(adapter.system(), batchSize,
-                        Duration.ofMillis(settings.claimTtlMs()));
+                Deliveries.Claim claim = ahead != null ? ahead
+                        : deliveries.claim(adapter.system(), batchSize, Duration.ofMillis(settings.claimTtlMs()));
                 if (claim.isEmpty()) {
                     parkFailed();
                     idle(Duration.ofMillis(settings.pollIntervalMs()));
@@ -201,10 +209,14 @@ final class LaneWorker implements Runnable {
                     client.guard(() -> true);
                 }
                 try {
-                    // One commit for the batch's receipts...
-                    deliveries.transactions().executeWithoutResult(tx -> recordAll(outcomes, claim.token(), toPark));
+                    // One commit for the batch's receipts and the claim of the next batch...
+                    claimedAhead = deliveries.transactions().execute(tx -> {
+                        recordAll(outcomes, claim.token(), toPark);
+                        return mayCallNow() ? deliveries.claim(adapter.system(), batchSize, ttl) : null;
+                    });
                 } catch (RuntimeException e) {
                     // ...and if that fails, one by one, so a receipt that cannot be stored does not undo the others.
+                    claimedAhead = null;
                     toPark.clear();
                     for (Outcome outcome : outcomes) {
                         try {
@@ -227,10 +239,25 @@ final class LaneWorker implements Runnable {
                 idle(TROUBLE_PAUSE);
             }
         }
+        if (claimedAhead != null && !claimedAhead.isEmpty()) {
+            // Claimed with the last receipts just before the stop: due again at once, for this replica's next start
+            // or another replica, instead of when the claim runs out.
+            try {
+                deliveries.release(adapter.system(), claimedAhead.token());
+            } catch (RuntimeException e) {
+                LOG.debugf("propagation lane %s: claim %s not released (%s); it runs out", adapter.system(),
+                        claimedAhead.token(), e.getMessage());
+            }
+        }
         if (parallel != null) {
             parallel.shutdown();
         }
         LOG.debugf("propagation lane %s stopped", adapter.system());
+    }
+
+    /** Whether the lane may call its vendor now: running, not paused at the vendor's request, its quota not used up. */
+    private boolean mayCallNow() {
+        return running && !Instant.now().isBefore(pausedUntil) && client.nextSlot().isZero();
     }
 
     /**
@@ -310,29 +337,44 @@ final class LaneWorker implements Runnable {
         if (links != null) {
             links.flush();
         }
+        // Confirmations, the bulk of a busy lane's outcomes, with JDBC batches; the rest one by one.
+        List<Deliveries.Receipt> receipts = new java.util.ArrayList<>();
         for (Outcome outcome : outcomes) {
-            if (record(outcome, claim)) {
+            if (outcome.kind() == Outcome.Kind.DELIVERED) {
+                long callMillis = outcome.answer() == null ? 0 : outcome.answer().millis();
+                receipts.add(new Deliveries.Receipt(outcome.delivery(), Deliveries.Evidence.of(outcome.request(),
+                        outcome.answer(), outcome.detail()), callMillis));
+            } else if (record(outcome, claim)) {
                 toPark.add(outcome);
             }
         }
+        if (receipts.isEmpty()) {
+            return;
+        }
+        boolean[] recorded = deliveries.delivered(receipts, claim);
+        Instant now = Instant.now();
+        for (int i = 0; i < receipts.size(); i++) {
+            Delivery d = receipts.get(i).delivery();
+            if (!recorded[i]) {
+                lost(d);
+                continue;
+            }
+            metrics.delivered(d, Duration.between(d.receivedAt(), now));
+            LOG.debugf("delivery %d (%s %s/%s for %s) confirmed by %s", d.id(), d.state() == null ? d.kind()
+                    : d.state().wireName(), d.channel(), d.purpose(), d.hubId(), d.system());
+        }
     }
 
-    /** Stores one outcome under the claim; true if the delivery is now failed and must be parked. */
+    /**
+     * Stores one outcome other than a confirmation (those go in batches, {@link #recordAll}) under the claim; true if
+     * the delivery is now failed and must be parked.
+     */
     private boolean record(Outcome outcome, String claim) {
         Delivery d = outcome.delivery();
         Deliveries.Evidence evidence = Deliveries.Evidence.of(outcome.request(), outcome.answer(), outcome.detail());
         long callMillis = outcome.answer() == null ? 0 : outcome.answer().millis();
         String status;
         switch (outcome.kind()) {
-            case DELIVERED -> {
-                if (!deliveries.delivered(d, claim, evidence, callMillis)) {
-                    return lost(d);
-                }
-                metrics.delivered(d, Duration.between(d.receivedAt(), Instant.now()));
-                LOG.debugf("delivery %d (%s %s/%s for %s) confirmed by %s", d.id(), d.state() == null ? d.kind()
-                        : d.state().wireName(), d.channel(), d.purpose(), d.hubId(), d.system());
-                return false;
-            }
             case SKIPPED -> {
                 if (!deliveries.skipped(d, claim, outcome.detail())) {
                     return lost(d);

@@ -3,6 +3,8 @@ package io.handoff.hub.propagation;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -21,10 +23,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.handoff.hub.consent.ConsentLedger;
+import io.handoff.hub.consent.ConsentLedger.Key;
 import io.handoff.hub.consent.ConsentRules.Held;
 import io.handoff.hub.consent.ConsentState;
 import io.handoff.hub.event.CanonicalEvent;
 import io.handoff.hub.event.CanonicalEventCodec;
+import io.handoff.hub.event.EventType;
 import io.handoff.hub.identity.IdentityResolver;
 import io.handoff.hub.kafka.KafkaBatches;
 import io.handoff.hub.persistence.Sql;
@@ -105,80 +109,163 @@ public class PropagationPlanner {
         due.forEach(lanes::wake);
     }
 
-    /** Plans ledger events in order, in one transaction; returns the systems with a delivery due. */
+    /**
+     * Plans ledger events in order, in one transaction; returns the systems with a delivery due. Consecutive
+     * {@code consent.applied} events are planned together ({@link #planConsents}), a merge on its own between them.
+     */
     public Set<String> planAll(List<CanonicalEvent> events) {
         Set<String> due = new LinkedHashSet<>();
         deliveries.transactions().executeWithoutResult(tx -> {
+            List<CanonicalEvent> changes = new ArrayList<>();
             for (CanonicalEvent event : events) {
-                due.addAll(switch (event.type()) {
-                    case CONSENT_APPLIED -> planConsent(event);
-                    case CUSTOMER_MERGE_APPLIED -> planMerge(event);
-                    default -> Set.of();
-                });
+                if (event.type() == EventType.CONSENT_APPLIED) {
+                    changes.add(event);
+                    continue;
+                }
+                due.addAll(planConsents(changes));
+                changes.clear();
+                if (event.type() == EventType.CUSTOMER_MERGE_APPLIED) {
+                    due.addAll(planMerge(event));
+                }
             }
+            due.addAll(planConsents(changes));
         });
         return due;
     }
 
     /** Plans one {@code consent.applied}; returns the systems with a delivery due. */
     public Set<String> planConsent(CanonicalEvent event) {
-        ObjectNode data = event.data();
-        String hubId = data.path("hubId").asText();
-        String channel = data.path("channel").asText();
-        String purpose = data.path("purpose").asText();
-        ConsentState state = ConsentState.fromWireName(data.path("state").asText())
-                .orElseThrow(() -> new IllegalArgumentException("consent.applied " + event.id() + " has no state"));
-        String reason = Json.text(data, "reason");
-        String origin = data.path("originSystem").asText();
-        String email = Json.text(data.path("customer"), "email");
-        JsonNode ids = data.path("customer").path("ids");
-        Instant received = received(event);
-        String originSource = data.path("originEvent").path("source").asText();
-        String originId = data.path("originEvent").path("id").asText();
-        String originEvent = originSource + "#" + originId;
+        return deliveries.transactions().execute(tx -> planConsents(List.of(event)));
+    }
+
+    /** One {@code consent.applied}, read. */
+    private record Change(CanonicalEvent event, Key key, ConsentState state, String reason, String origin,
+            String email, JsonNode ids, Instant received, String originSource, String originId) {
+
+        static Change of(CanonicalEvent event) {
+            ObjectNode data = event.data();
+            ConsentState state = ConsentState.fromWireName(data.path("state").asText())
+                    .orElseThrow(() -> new IllegalArgumentException("consent.applied " + event.id() + " has no state"));
+            return new Change(event, new Key(data.path("hubId").asText(), data.path("channel").asText(),
+                    data.path("purpose").asText()), state, Json.text(data, "reason"),
+                    data.path("originSystem").asText(), Json.text(data.path("customer"), "email"),
+                    data.path("customer").path("ids"), PropagationPlanner.received(event),
+                    data.path("originEvent").path("source").asText(), data.path("originEvent").path("id").asText());
+        }
+
+        /** Whether the ledger still holds this change: it has not decided a newer one of the customer since. */
+        boolean current(Held now) {
+            return now == null || (originSource.equals(now.eventSource()) && originId.equals(now.eventId()));
+        }
+    }
+
+    /**
+     * Plans {@code consent.applied} events in order, inside the caller's transaction, with set-based reads and JDBC
+     * batches; the rows and receipts are those of planning the events one at a time:
+     * <ul>
+     * <li>a change the ledger has moved past (a ledger event redelivered or replayed late) reaches no one: its rows
+     * are superseded at once (a newer change of this customer is planned, or will be, with the current state);</li>
+     * <li>every switched-on system gets a row; the origin's is skipped (it holds the new state), a redelivered event
+     * inserts nothing;</li>
+     * <li>what still waits for these systems of the same customer, channel and purpose is older and superseded;</li>
+     * <li>a system last confirmed in the new state, with nothing of the customer on its way, gets a skipped receipt
+     * instead of a call; an origin with an older change in flight gets its own new state again after it.</li>
+     * </ul>
+     * Events are taken in runs without a repeated customer/channel/purpose, so that the reads of a run see what the
+     * runs before it wrote. Only the last change of a key in a poll is normally still current (the ledger decided the
+     * later ones after it), so a run is usually the whole poll; a key repeats when the ledger republished a change.
+     */
+    Set<String> planConsents(List<CanonicalEvent> events) {
         Set<String> due = new LinkedHashSet<>();
-        deliveries.transactions().executeWithoutResult(tx -> {
-            // A change the ledger has moved past (a ledger event redelivered or replayed late) must not reach anyone:
-            // a newer change of this customer is planned, or will be, with the current state.
-            Held now = ledger.held(hubId, channel, purpose, false);
-            boolean current = now == null || (originSource.equals(now.eventSource()) && originId.equals(now.eventId()));
-            List<Deliveries.Planned> planned = new ArrayList<>();
+        List<Change> run = new ArrayList<>();
+        Set<Key> keys = new HashSet<>();
+        for (CanonicalEvent event : events) {
+            Change change = Change.of(event);
+            if (!keys.add(change.key())) {
+                due.addAll(planRun(run));
+                run.clear();
+                keys.clear();
+                keys.add(change.key());
+            }
+            run.add(change);
+        }
+        due.addAll(planRun(run));
+        return due;
+    }
+
+    /** Plans changes of distinct customers/channels/purposes; see {@link #planConsents}. */
+    private Set<String> planRun(List<Change> run) {
+        Set<String> due = new LinkedHashSet<>();
+        if (run.isEmpty()) {
+            return due;
+        }
+        List<String> hubIds = run.stream().map(c -> c.key().hubId()).distinct().toList();
+        Map<Key, Held> ledgerHolds = ledger.heldAll(hubIds);
+        Set<Deliveries.ChangeSystem> before = deliveries.planned(run.stream().map(c -> c.event().id()).toList());
+        List<Deliveries.Planned> rows = new ArrayList<>();
+        Map<Change, List<String>> inserted = new LinkedHashMap<>();
+        for (Change c : run) {
+            boolean current = c.current(ledgerHolds.get(c.key()));
+            List<String> mine = new ArrayList<>();
             for (String system : lanes.systems()) {
-                boolean fromHere = system.equals(origin);
+                if (before.contains(new Deliveries.ChangeSystem(c.event().id(), system))) {
+                    continue; // a redelivered event inserts nothing
+                }
+                boolean fromHere = system.equals(c.origin());
                 String status = !current ? Deliveries.SUPERSEDED : fromHere ? Deliveries.SKIPPED : Deliveries.PENDING;
                 String why = !current ? "stale: the ledger has decided a newer change since"
                         : fromHere ? "origin-system: the change came from " + system : null;
-                planned.add(new Deliveries.Planned(event.id(), system, Delivery.KIND_CONSENT, hubId, channel, purpose,
-                        state, reason, email, Json.text(ids, system), origin, originEvent, event.time(), received,
-                        status, why));
+                rows.add(new Deliveries.Planned(c.event().id(), system, Delivery.KIND_CONSENT, c.key().hubId(),
+                        c.key().channel(), c.key().purpose(), c.state(), c.reason(), c.email(),
+                        Json.text(c.ids(), system), c.origin(), c.originSource() + "#" + c.originId(),
+                        c.event().time(), c.received(), status, why));
+                mine.add(system);
             }
-            List<String> inserted = deliveries.insertAll(planned); // a redelivered event inserts nothing
-            if (!current || inserted.isEmpty()) {
-                return;
+            if (current && !mine.isEmpty()) {
+                inserted.put(c, mine);
             }
-            // Everything still waiting for these systems (the origin included) is older: only this state goes out.
-            deliveries.supersedeOlder(event.id(), hubId, channel, purpose, inserted);
-            // Read after superseding, so a claim that won the race for an older row is seen here.
-            Set<String> sending = deliveries.systemsSending(hubId, channel, purpose);
-            Map<String, ConsentState> held = deliveries.heldBySystem(hubId, channel, purpose);
-            List<String> alreadyThere = new ArrayList<>();
-            for (String system : inserted) {
-                if (system.equals(origin) && sending.contains(system)) {
+        }
+        deliveries.insertNew(rows);
+        if (inserted.isEmpty()) {
+            return due;
+        }
+        // Everything still waiting for these systems (the origin included) is older: only this state goes out.
+        deliveries.supersedeOlder(inserted.entrySet().stream().map(e -> new Deliveries.Superseding(
+                Delivery.KIND_CONSENT, e.getKey().event().id(), e.getKey().key().hubId(), e.getKey().key().channel(),
+                e.getKey().key().purpose(), e.getValue())).toList());
+        // Read after superseding, so a claim that won the race for an older row is seen here.
+        List<String> active = inserted.keySet().stream().map(c -> c.key().hubId()).distinct().toList();
+        Map<Key, Set<String>> sendingNow = deliveries.systemsSending(active);
+        Map<Key, Map<String, ConsentState>> heldNow = deliveries.heldBySystem(active);
+        List<Deliveries.Holding> holdings = new ArrayList<>();
+        List<Deliveries.ChangeSystem> alreadyThere = new ArrayList<>();
+        List<String> why = new ArrayList<>();
+        Instant now = clock.instant();
+        for (Map.Entry<Change, List<String>> e : inserted.entrySet()) {
+            Change c = e.getKey();
+            Set<String> sending = sendingNow.getOrDefault(c.key(), Set.of());
+            Map<String, ConsentState> held = heldNow.getOrDefault(c.key(), Map.of());
+            Set<String> mineDue = new LinkedHashSet<>();
+            for (String system : e.getValue()) {
+                if (system.equals(c.origin()) && sending.contains(system)) {
                     // An older change is on its way to the origin right now and would overwrite what the customer just
                     // chose there: send the origin its own new state again once that call is done.
-                    deliveries.reopen(event.id(), system, "origin-system with an older change in flight: re-asserted");
-                    due.add(system);
-                } else if (system.equals(origin)) {
-                    deliveries.holds(system, hubId, channel, purpose, state, clock.instant(), "origin");
-                } else if (held.get(system) == state && !sending.contains(system)) {
-                    alreadyThere.add(system);
+                    deliveries.reopen(c.event().id(), system, "origin-system with an older change in flight: re-asserted");
+                    mineDue.add(system);
+                } else if (system.equals(c.origin())) {
+                    holdings.add(new Deliveries.Holding(system, c.key(), c.state(), now, "origin"));
+                } else if (held.get(system) == c.state() && !sending.contains(system)) {
+                    alreadyThere.add(new Deliveries.ChangeSystem(c.event().id(), system));
+                    why.add("already-in-state: last confirmed " + c.state().wireName());
                 } else {
-                    due.add(system);
+                    mineDue.add(system);
                 }
             }
-            deliveries.skipAll(event.id(), alreadyThere, "already-in-state: last confirmed " + state.wireName());
-        });
-        LOG.debugf("consent change %s for %s planned for %s", event.id(), hubId, due);
+            LOG.debugf("consent change %s for %s planned for %s", c.event().id(), c.key().hubId(), mineDue);
+            due.addAll(mineDue);
+        }
+        deliveries.holds(holdings);
+        deliveries.skip(alreadyThere, why);
         return due;
     }
 

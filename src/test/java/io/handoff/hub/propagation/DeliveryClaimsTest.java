@@ -11,6 +11,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -26,6 +27,7 @@ import jakarta.inject.Named;
 
 import org.junit.jupiter.api.Test;
 
+import io.handoff.hub.consent.ConsentState;
 import io.handoff.hub.support.HubTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -138,6 +140,72 @@ class DeliveryClaimsTest {
         } finally {
             commit.countDown();
             threads.shutdownNow();
+        }
+    }
+
+    /**
+     * A lane's batch of confirmations is recorded with JDBC batches; a delivery of the batch that another lane took
+     * over mid-batch (its claim ran out and was claimed again) is not recorded, and the others are, each with its
+     * attempt and what the system now holds.
+     */
+    @Test
+    void aBatchOfReceiptsSkipsTheDeliveryAnotherLaneTookOverMidBatch() throws SQLException {
+        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        Instant now = Instant.now();
+        List<String> customers = List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString(),
+                UUID.randomUUID().toString());
+        for (String customer : customers) {
+            insert(system, customer, "unsubscribed", "pending", now.minusSeconds(3), null);
+        }
+        Deliveries.Claim mine = deliveries.claim(system, 10, Duration.ofMillis(1));
+        assertEquals(3, mine.deliveries().size());
+        // The second delivery's claim ran out during the calls and another lane took it over.
+        await().atMost(Duration.ofSeconds(5)).until(() -> deliveries.claim(system, 10, TTL).deliveries().size() == 3);
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(
+                "UPDATE delivery SET claimed_by = ? WHERE id IN (?, ?)")) {
+            s.setString(1, mine.token());
+            s.setLong(2, mine.deliveries().get(0).id());
+            s.setLong(3, mine.deliveries().get(2).id());
+            s.executeUpdate();
+        }
+        Deliveries.Evidence ok = new Deliveries.Evidence("POST", "http://esp/x", "{}", 200, "{}", null);
+        boolean[] recorded = deliveries.delivered(mine.deliveries().stream().map(d -> new Deliveries.Receipt(d, ok, 3))
+                .toList(), mine.token());
+
+        assertEquals("[true, false, true]", java.util.Arrays.toString(recorded));
+        for (int i = 0; i < 3; i++) {
+            long id = mine.deliveries().get(i).id();
+            assertEquals(Optional.of(i == 1 ? Deliveries.SENDING : Deliveries.DELIVERED), deliveries.status(id));
+            assertEquals(i == 1 ? 0 : 1, count("SELECT COUNT(*) FROM delivery_attempt WHERE delivery_id = ?", id),
+                    "one attempt recorded for a confirmed delivery, none for the one taken over");
+        }
+        assertEquals(Map.of(system, ConsentState.UNSUBSCRIBED), deliveries.heldBySystem(customers.get(0), "email",
+                "marketing"));
+        assertEquals(Map.of(), deliveries.heldBySystem(customers.get(1), "email", "marketing"),
+                "the taken-over delivery's confirmation is the other lane's to record");
+    }
+
+    /** A claim given up (a lane stopping with a batch claimed ahead) leaves its deliveries due again at once. */
+    @Test
+    void aReleasedClaimIsDueAgainAtOnce() throws SQLException {
+        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        long id = insert(system, UUID.randomUUID().toString(), "unsubscribed", "pending", Instant.now().minusSeconds(1),
+                null);
+        Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
+        assertEquals(List.of(id), ids(claim));
+        assertEquals(List.of(), ids(deliveries.claim(system, 10, TTL)), "claimed: no other lane takes it");
+
+        assertEquals(1, deliveries.release(system, claim.token()));
+        assertEquals(List.of(id), ids(deliveries.claim(system, 10, TTL)), "released: the next claim takes it");
+    }
+
+    private long count(String sql, long id) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+            s.setLong(1, id);
+            try (var rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 
