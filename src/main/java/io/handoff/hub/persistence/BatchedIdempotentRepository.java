@@ -23,7 +23,7 @@ import org.springframework.dao.DataIntegrityViolationException;
  * <p>
  * {@link #add(String)} (called once Kafka acknowledged the event, publish-event.yaml) only queues the id; until its
  * batch is committed, this replica's {@link #contains(String)} still answers it from memory, so a platform's retry
- * to this replica is answered "duplicate" as before. A retry reaching another replica in the few milliseconds before
+ * to this replica is answered "duplicate" as before. A retry reaching another replica in the 100 ms or so before
  * the batch lands, or after a crash that lost the queue, is published again with the same CloudEvent id, which every
  * consumer deduplicates: the same at-least-once as a retry racing its first delivery (docs/architecture.md). While the
  * database is down the batch is retried, and {@code contains} fails, so intake answers 503 and queues nothing new.
@@ -152,6 +152,9 @@ public class BatchedIdempotentRepository extends SqlIdempotentRepository {
                     store(batch);
                 }
             } catch (InterruptedException e) {
+                // Ids gathered but not stored go back to the queue, where the flush on the way down finds them.
+                queue.addAll(batch);
+                batch.clear();
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {

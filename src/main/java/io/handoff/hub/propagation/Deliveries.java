@@ -23,6 +23,7 @@ import jakarta.inject.Named;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import io.handoff.hub.consent.ConsentLedger.Key;
@@ -51,6 +52,8 @@ public class Deliveries {
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transactions;
+    /** Joins the caller's transaction under a savepoint. */
+    private final TransactionTemplate savepoint;
     private final Clock clock = Clock.systemUTC();
     private final String replica = UUID.randomUUID().toString().substring(0, 8);
 
@@ -59,7 +62,10 @@ public class Deliveries {
     public Deliveries(@Named("hubDataSource") DataSource dataSource,
             jakarta.enterprise.event.Event<AddressConfirmed> addressConfirmed) {
         this.jdbc = new JdbcTemplate(dataSource);
-        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+        this.transactions = new TransactionTemplate(manager);
+        this.savepoint = new TransactionTemplate(manager);
+        this.savepoint.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
         this.addressConfirmed = addressConfirmed;
     }
 
@@ -127,8 +133,9 @@ public class Deliveries {
     }
 
     /**
-     * Inserts rows with one JDBC batch, none of them planned before ({@link #planned}; a row another replica inserted
-     * meanwhile is left as it is).
+     * Inserts rows with one JDBC batch, none of them planned before ({@link #planned}). A row another replica inserted
+     * meanwhile (two replicas planning one event during a rebalance) is left as it is, and the planner's later writes
+     * to its rows are conditional on the status it planned ({@link #skip}, {@link #reopen}).
      */
     public void insertNew(List<Planned> rows) {
         Instant now = clock.instant();
@@ -186,14 +193,20 @@ public class Deliveries {
                 marks.addAll(c.systems());
                 sending.add(marks.toArray());
             }
+            // One being sent right now stays claimed (nothing newer may overtake it), marked: if its call fails it is
+            // not tried again but superseded (a change with no delivery to this system, such as an edit made in it,
+            // leaves no newer delivery for newerChange to find). Marked before and after superseding the waiting
+            // ones: a lane recording a call (sending -> pending) makes the first mark wait for its commit, so the
+            // superseding UPDATE then reads the row as waiting; a lane claiming one (pending -> sending) makes the
+            // superseding UPDATE wait and skip it, and the second mark reads it as being sent. (PostgreSQL's UPDATE
+            // picks rows by the state committed when it starts and re-checks only those after a wait.)
+            String mark = "UPDATE delivery SET status_reason = ?" + which;
+            jdbc.batchUpdate(mark, sending);
             for (int count : jdbc.batchUpdate("UPDATE delivery SET status = ?, status_reason = ?,"
                     + " next_attempt_at = NULL" + which, waiting)) {
                 superseded += Math.max(count, 0);
             }
-            // One being sent right now stays claimed (nothing newer may overtake it), marked: if its call fails it is
-            // not tried again but superseded (a change with no delivery to this system, such as an edit made in it,
-            // leaves no newer delivery for newerChange to find).
-            jdbc.batchUpdate("UPDATE delivery SET status_reason = ?" + which, sending);
+            jdbc.batchUpdate(mark, sending);
         }
         return superseded;
     }
@@ -238,17 +251,19 @@ public class Deliveries {
     /** Turns a planned skip back into a delivery due now. */
     public void reopen(String changeId, String system, String why) {
         jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = ? WHERE change_id = ?"
-                + " AND system = ?", PENDING, truncate(why, 255), Sql.timestamp(clock.instant()), changeId, system);
+                + " AND system = ? AND status = ?", PENDING, truncate(why, 255), Sql.timestamp(clock.instant()),
+                changeId, system, SKIPPED);
     }
 
-    /** Planned deliveries that need no call after all: each change to a system, with why. */
+    /** Planned deliveries, still pending, that need no call after all: each change to a system, with why. */
     public void skip(List<ChangeSystem> rows, List<String> why) {
         List<Object[]> args = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
-            args.add(new Object[] { SKIPPED, truncate(why.get(i), 255), rows.get(i).changeId(), rows.get(i).system() });
+            args.add(new Object[] { SKIPPED, truncate(why.get(i), 255), rows.get(i).changeId(), rows.get(i).system(),
+                PENDING });
         }
         jdbc.batchUpdate("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE change_id = ?"
-                + " AND system = ?", args);
+                + " AND system = ? AND status = ?", args);
     }
 
     /** Deliveries claimed together: only the holder of {@code token} may record their outcomes. */
@@ -296,6 +311,18 @@ public class Deliveries {
     }
 
     /**
+     * {@link #claim} inside the caller's transaction, under a savepoint: a claim that fails (on PostgreSQL, a lock
+     * conflict with a planner's transaction) is undone alone and answers null, and the caller's writes still commit.
+     */
+    public Claim claimWithin(String system, int limit, Duration ttl) {
+        try {
+            return savepoint.execute(tx -> claim(system, limit, ttl));
+        } catch (org.springframework.dao.DataAccessException e) {
+            return null;
+        }
+    }
+
+    /**
      * Extends a claim the lane still works on (a batch can take longer than one claim period when vendors are slow),
      * so that only a claim whose replica died runs out. Answers how many deliveries it still holds.
      */
@@ -304,11 +331,16 @@ public class Deliveries {
                 Sql.timestamp(clock.instant().plus(ttl)), system, SENDING, token);
     }
 
-    /** Gives up a claim on deliveries not sent: they are due again at once, for any lane. */
+    /**
+     * Gives up a claim on deliveries not sent: they are due again at once, for any lane; one a newer change marked
+     * while it was claimed is superseded instead (as a failed call of it would be).
+     */
     public int release(String system, String token) {
-        return jdbc.update("UPDATE delivery SET status = ?, claimed_by = NULL, claim_until = NULL, next_attempt_at = ?"
-                + " WHERE system = ? AND status = ? AND claimed_by = ?", PENDING, Sql.timestamp(clock.instant()), system,
-                SENDING, token);
+        String marked = "status_reason LIKE '" + SUPERSEDED_BY_CHANGE + "%'";
+        return jdbc.update("UPDATE delivery SET status = CASE WHEN " + marked + " THEN ? ELSE ? END, claimed_by = NULL,"
+                + " claim_until = NULL, next_attempt_at = CASE WHEN " + marked + " THEN NULL ELSE ? END"
+                + " WHERE system = ? AND status = ? AND claimed_by = ?", SUPERSEDED, PENDING,
+                Sql.timestamp(clock.instant()), system, SENDING, token);
     }
 
     /**
@@ -332,9 +364,9 @@ public class Deliveries {
     }
 
     /**
-     * Final success: confirmed now; the system now holds the delivered state. Each recording is its own transaction and
-     * fenced by the claim: if the claim expired and another lane took the delivery over, this result is not recorded
-     * (returns false).
+     * Final success: confirmed now; the system now holds the delivered state. Recorded in one transaction (or the
+     * caller's, which it joins) and fenced by the claim: if the claim expired and another lane took the delivery over,
+     * this result is not recorded (returns false).
      */
     public boolean delivered(Delivery d, String claim, Evidence e, long millis) {
         return delivered(List.of(new Receipt(d, e, millis)), claim)[0];

@@ -54,6 +54,8 @@ final class LaneWorker implements Runnable {
     private volatile Instant pausedUntil = Instant.EPOCH;
     /** A batch claimed in the transaction that recorded the one before (sent next, without a claim of its own). */
     private Deliveries.Claim claimedAhead;
+    /** {@link System#nanoTime()} just before {@link #claimedAhead} was claimed. */
+    private long claimedAheadAt;
     private Thread thread;
 
     LaneWorker(SubscriberAdapter adapter, VendorClient client, Deliveries deliveries, DeadLetterParking parking,
@@ -119,9 +121,11 @@ final class LaneWorker implements Runnable {
     }
 
     /**
-     * The claim on the batch in hand: renewed every third of its period; a call may start only while a call started
-     * now ends before the claim could run out (its period minus the call's timeouts after the last renewal), and never
-     * once another replica took a delivery of the batch over. Replicas' clocks must agree to within that margin.
+     * The claim on the batch in hand, counted from just before it was claimed ({@code since}; a batch claimed ahead
+     * may wait, e.g. while failed deliveries are parked): renewed every third of its period; a call may start only
+     * while a call started now ends before the claim could run out (its period minus the call's timeouts after the
+     * last renewal), and never once another replica took a delivery of the batch over. Replicas' clocks must agree to
+     * within that margin.
      */
     private final class Hold {
         private final String token;
@@ -131,13 +135,13 @@ final class LaneWorker implements Runnable {
         private volatile long heldUntil;
         private volatile boolean lost;
 
-        Hold(String token, int size, Duration ttl) {
+        Hold(String token, int size, Duration ttl, long since) {
             this.token = token;
             this.size = size;
             this.ttl = ttl;
             long margin = TimeUnit.MILLISECONDS.toNanos(settings.responseTimeoutMs() + settings.connectTimeoutMs());
             this.marginNanos = Math.min(margin, ttl.toNanos() / 2);
-            this.heldUntil = System.nanoTime() + ttl.toNanos() - marginNanos;
+            this.heldUntil = since + ttl.toNanos() - marginNanos;
         }
 
         boolean held() {
@@ -173,6 +177,7 @@ final class LaneWorker implements Runnable {
                 // The next batch was claimed with the last one's receipts (one commit for both), when the lane could
                 // call at once; or it is claimed now.
                 Deliveries.Claim ahead = claimedAhead;
+                long since = ahead != null ? claimedAheadAt : System.nanoTime();
                 claimedAhead = null;
                 if (ahead == null) {
                     Instant now = Instant.now();
@@ -197,9 +202,12 @@ final class LaneWorker implements Runnable {
                 List<Outcome> outcomes;
                 List<Outcome> toPark = new java.util.ArrayList<>();
                 Duration ttl = Duration.ofMillis(settings.claimTtlMs());
-                Hold hold = new Hold(claim.token(), claim.deliveries().size(), ttl);
-                client.guard(hold::held);
+                Hold hold = new Hold(claim.token(), claim.deliveries().size(), ttl, since);
                 long every = Math.max(1, ttl.toMillis() / 3);
+                if (System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(every)) {
+                    hold.renew(); // claimed ahead a while ago: still this lane's, and for a whole period again?
+                }
+                client.guard(hold::held);
                 java.util.concurrent.ScheduledFuture<?> renewal = RENEWALS.scheduleAtFixedRate(hold::renew, every, every,
                         TimeUnit.MILLISECONDS);
                 try {
@@ -209,10 +217,12 @@ final class LaneWorker implements Runnable {
                     client.guard(() -> true);
                 }
                 try {
-                    // One commit for the batch's receipts and the claim of the next batch...
+                    // One commit for the batch's receipts and the claim of the next batch (under a savepoint: a claim
+                    // that fails is undone alone, and the receipts commit)...
+                    claimedAheadAt = System.nanoTime();
                     claimedAhead = deliveries.transactions().execute(tx -> {
                         recordAll(outcomes, claim.token(), toPark);
-                        return mayCallNow() ? deliveries.claim(adapter.system(), batchSize, ttl) : null;
+                        return mayCallNow() ? deliveries.claimWithin(adapter.system(), batchSize, ttl) : null;
                     });
                 } catch (RuntimeException e) {
                     // ...and if that fails, one by one, so a receipt that cannot be stored does not undo the others.

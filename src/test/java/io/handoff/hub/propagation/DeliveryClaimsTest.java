@@ -93,7 +93,7 @@ class DeliveryClaimsTest {
         // An edit made in the system itself (no delivery to it is planned) while both calls are in flight.
         assertEquals(0, deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e1", edited, "email", "marketing",
                 List.of(system)), "a delivery being sent stays claimed: nothing may overtake it");
-        Deliveries.Evidence unavailable = new Deliveries.Evidence("PATCH", "http://crm/x", "{}", 503, "down", null);
+        Deliveries.Evidence unavailable = UNAVAILABLE;
         Instant next = now.plusSeconds(1);
         assertEquals(Deliveries.SUPERSEDED, deliveries.retry(claim.deliveries().get(0), claim.token(), unavailable,
                 5, next), "the failed call of the edited customer is not tried again");
@@ -110,16 +110,51 @@ class DeliveryClaimsTest {
         insert(system, edited, "subscribed", "pending", Instant.now().minusSeconds(1), null);
         Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
         assertEquals(1, claim.deliveries().size());
-        Deliveries.Evidence unavailable = new Deliveries.Evidence("PATCH", "http://crm/x", "{}", 503, "down", null);
-        CountDownLatch marked = new CountDownLatch(1);
+        // The edit's consumer marks the delivery in its batch's transaction and has not committed yet, when the lane
+        // records the failed call: it waits for the mark instead of overwriting it.
+        String retried = whileOpen(() -> deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e2", edited,
+                "email", "marketing", List.of(system)), () -> deliveries.retry(claim.deliveries().get(0),
+                        claim.token(), UNAVAILABLE, 5, Instant.now().plusSeconds(1)));
+        assertEquals(Deliveries.SUPERSEDED, retried, "the call failed after the edit: it is not tried again");
+        assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
+    }
+
+    /**
+     * The other way round: a change supersedes a customer's waiting delivery while a lane's transaction is recording
+     * that delivery's failed call (sending -> pending, not committed yet). The change waits for it and supersedes the
+     * delivery, instead of reading it as neither waiting nor being sent and leaving it to be tried again (CI on
+     * PostgreSQL: a CRM edit's waiting write was retried after the edit).
+     */
+    @Test
+    void aChangeSupersedingWhileALaneRecordsTheFailedCallSupersedesTheDelivery() throws Exception {
+        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        String edited = UUID.randomUUID().toString();
+        insert(system, edited, "subscribed", "pending", Instant.now().minusSeconds(1), null);
+        Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
+        assertEquals(1, claim.deliveries().size());
+        int superseded = whileOpen(() -> assertEquals(Deliveries.PENDING, deliveries.retry(claim.deliveries().get(0),
+                claim.token(), UNAVAILABLE, 5, Instant.now().plusSeconds(3600))), () -> deliveries.transactions()
+                        .execute(tx -> deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e4", edited, "email",
+                                "marketing", List.of(system))));
+        assertEquals(1, superseded, "the recorded delivery is superseded by the change");
+        assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
+    }
+
+    private static final Deliveries.Evidence UNAVAILABLE = new Deliveries.Evidence("PATCH", "http://crm/x", "{}", 503,
+            "down", null);
+
+    /**
+     * Runs {@code first} in a transaction held open, then {@code second} on another thread, which must wait for that
+     * transaction (still waiting 300 ms later); commits the first and answers what the second answered.
+     */
+    private <T> T whileOpen(Runnable first, java.util.concurrent.Callable<T> second) throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
         CountDownLatch commit = new CountDownLatch(1);
         ExecutorService threads = Executors.newFixedThreadPool(2);
         try {
-            // The edit's consumer marks the delivery in its batch's transaction and has not committed yet...
-            Future<?> edit = threads.submit(() -> deliveries.transactions().execute(tx -> {
-                deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e2", edited, "email", "marketing",
-                        List.of(system));
-                marked.countDown();
+            Future<?> open = threads.submit(() -> deliveries.transactions().execute(tx -> {
+                first.run();
+                done.countDown();
                 try {
                     return commit.await(30, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
@@ -127,16 +162,12 @@ class DeliveryClaimsTest {
                     throw new IllegalStateException(e);
                 }
             }));
-            assertTrue(marked.await(10, TimeUnit.SECONDS));
-            // ...when the lane records the failed call: it waits for the mark instead of overwriting it.
-            Future<String> retried = threads.submit(() -> deliveries.retry(claim.deliveries().get(0), claim.token(),
-                    unavailable, 5, Instant.now().plusSeconds(1)));
-            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !retried.isDone());
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            Future<T> waiting = threads.submit(second);
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !waiting.isDone());
             commit.countDown();
-            edit.get(10, TimeUnit.SECONDS);
-            assertEquals(Deliveries.SUPERSEDED, retried.get(10, TimeUnit.SECONDS),
-                    "the call failed after the edit: it is not tried again");
-            assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
+            open.get(10, TimeUnit.SECONDS);
+            return waiting.get(10, TimeUnit.SECONDS);
         } finally {
             commit.countDown();
             threads.shutdownNow();
@@ -185,18 +216,25 @@ class DeliveryClaimsTest {
                 "the taken-over delivery's confirmation is the other lane's to record");
     }
 
-    /** A claim given up (a lane stopping with a batch claimed ahead) leaves its deliveries due again at once. */
+    /**
+     * A claim given up (a lane stopping with a batch claimed ahead) leaves its deliveries due again at once; one that a
+     * newer change marked while it was claimed is superseded, as a failed call of it would be.
+     */
     @Test
-    void aReleasedClaimIsDueAgainAtOnce() throws SQLException {
+    void aReleasedClaimIsDueAgainAtOnceButWhatAChangeMarkedIsSuperseded() throws SQLException {
         String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
-        long id = insert(system, UUID.randomUUID().toString(), "unsubscribed", "pending", Instant.now().minusSeconds(1),
-                null);
+        String edited = UUID.randomUUID().toString();
+        long marked = insert(system, edited, "subscribed", "pending", Instant.now().minusSeconds(2), null);
+        long other = insert(system, UUID.randomUUID().toString(), "unsubscribed", "pending",
+                Instant.now().minusSeconds(1), null);
         Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
-        assertEquals(List.of(id), ids(claim));
-        assertEquals(List.of(), ids(deliveries.claim(system, 10, TTL)), "claimed: no other lane takes it");
+        assertEquals(List.of(marked, other), ids(claim));
+        assertEquals(List.of(), ids(deliveries.claim(system, 10, TTL)), "claimed: no other lane takes them");
+        deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e3", edited, "email", "marketing", List.of(system));
 
-        assertEquals(1, deliveries.release(system, claim.token()));
-        assertEquals(List.of(id), ids(deliveries.claim(system, 10, TTL)), "released: the next claim takes it");
+        assertEquals(2, deliveries.release(system, claim.token()));
+        assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(marked));
+        assertEquals(List.of(other), ids(deliveries.claim(system, 10, TTL)), "released: the next claim takes it");
     }
 
     private long count(String sql, long id) throws SQLException {
