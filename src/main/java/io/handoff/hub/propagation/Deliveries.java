@@ -23,7 +23,6 @@ import jakarta.inject.Named;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import io.handoff.hub.consent.ConsentLedger.Key;
@@ -52,8 +51,6 @@ public class Deliveries {
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transactions;
-    /** Joins the caller's transaction under a savepoint. */
-    private final TransactionTemplate savepoint;
     private final Clock clock = Clock.systemUTC();
     private final String replica = UUID.randomUUID().toString().substring(0, 8);
 
@@ -62,10 +59,7 @@ public class Deliveries {
     public Deliveries(@Named("hubDataSource") DataSource dataSource,
             jakarta.enterprise.event.Event<AddressConfirmed> addressConfirmed) {
         this.jdbc = new JdbcTemplate(dataSource);
-        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
-        this.transactions = new TransactionTemplate(manager);
-        this.savepoint = new TransactionTemplate(manager);
-        this.savepoint.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
+        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         this.addressConfirmed = addressConfirmed;
     }
 
@@ -311,36 +305,12 @@ public class Deliveries {
     }
 
     /**
-     * {@link #claim} inside the caller's transaction, under a savepoint: a claim that fails (on PostgreSQL, a lock
-     * conflict with a planner's transaction) is undone alone and answers null, and the caller's writes still commit.
-     */
-    public Claim claimWithin(String system, int limit, Duration ttl) {
-        try {
-            return savepoint.execute(tx -> claim(system, limit, ttl));
-        } catch (org.springframework.dao.DataAccessException e) {
-            return null;
-        }
-    }
-
-    /**
      * Extends a claim the lane still works on (a batch can take longer than one claim period when vendors are slow),
      * so that only a claim whose replica died runs out. Answers how many deliveries it still holds.
      */
     public int renew(String system, String token, Duration ttl) {
         return jdbc.update("UPDATE delivery SET claim_until = ? WHERE system = ? AND status = ? AND claimed_by = ?",
                 Sql.timestamp(clock.instant().plus(ttl)), system, SENDING, token);
-    }
-
-    /**
-     * Gives up a claim on deliveries not sent: they are due again at once, for any lane; one a newer change marked
-     * while it was claimed is superseded instead (as a failed call of it would be).
-     */
-    public int release(String system, String token) {
-        String marked = "status_reason LIKE '" + SUPERSEDED_BY_CHANGE + "%'";
-        return jdbc.update("UPDATE delivery SET status = CASE WHEN " + marked + " THEN ? ELSE ? END, claimed_by = NULL,"
-                + " claim_until = NULL, next_attempt_at = CASE WHEN " + marked + " THEN NULL ELSE ? END"
-                + " WHERE system = ? AND status = ? AND claimed_by = ?", SUPERSEDED, PENDING,
-                Sql.timestamp(clock.instant()), system, SENDING, token);
     }
 
     /**

@@ -52,10 +52,6 @@ final class LaneWorker implements Runnable {
     private boolean woken;
     private volatile boolean running = true;
     private volatile Instant pausedUntil = Instant.EPOCH;
-    /** A batch claimed in the transaction that recorded the one before (sent next, without a claim of its own). */
-    private Deliveries.Claim claimedAhead;
-    /** {@link System#nanoTime()} just before {@link #claimedAhead} was claimed. */
-    private long claimedAheadAt;
     private Thread thread;
 
     LaneWorker(SubscriberAdapter adapter, VendorClient client, Deliveries deliveries, DeadLetterParking parking,
@@ -121,8 +117,8 @@ final class LaneWorker implements Runnable {
     }
 
     /**
-     * The claim on the batch in hand, counted from just before it was claimed ({@code since}; a batch claimed ahead
-     * may wait, e.g. while failed deliveries are parked): renewed every third of its period; a call may start only
+     * The claim on the batch in hand, counted from just before it was claimed ({@code since}): renewed every third of
+     * its period; a call may start only
      * while a call started now ends before the claim could run out (its period minus the call's timeouts after the
      * last renewal), and never once another replica took a delivery of the batch over. Replicas' clocks must agree to
      * within that margin.
@@ -174,26 +170,20 @@ final class LaneWorker implements Runnable {
         LOG.debugf("propagation lane %s started", adapter.system());
         while (running) {
             try {
-                // The next batch was claimed with the last one's receipts (one commit for both), when the lane could
-                // call at once; or it is claimed now.
-                Deliveries.Claim ahead = claimedAhead;
-                long since = ahead != null ? claimedAheadAt : System.nanoTime();
-                claimedAhead = null;
-                if (ahead == null) {
-                    Instant now = Instant.now();
-                    if (now.isBefore(pausedUntil)) {
-                        idle(Duration.between(now, pausedUntil));
-                        continue;
-                    }
-                    Duration quota = client.nextSlot();
-                    if (!quota.isZero()) {
-                        // Wait for the quota before taking work: what arrives meanwhile goes out in the same call.
-                        idle(quota);
-                        continue;
-                    }
+                Instant now = Instant.now();
+                if (now.isBefore(pausedUntil)) {
+                    idle(Duration.between(now, pausedUntil));
+                    continue;
                 }
-                Deliveries.Claim claim = ahead != null ? ahead
-                        : deliveries.claim(adapter.system(), batchSize, Duration.ofMillis(settings.claimTtlMs()));
+                Duration quota = client.nextSlot();
+                if (!quota.isZero()) {
+                    // Wait for the quota before taking work: what arrives meanwhile goes out in the same call.
+                    idle(quota);
+                    continue;
+                }
+                long since = System.nanoTime();
+                Deliveries.Claim claim = deliveries.claim(adapter.system(), batchSize,
+                        Duration.ofMillis(settings.claimTtlMs()));
                 if (claim.isEmpty()) {
                     parkFailed();
                     idle(Duration.ofMillis(settings.pollIntervalMs()));
@@ -204,9 +194,6 @@ final class LaneWorker implements Runnable {
                 Duration ttl = Duration.ofMillis(settings.claimTtlMs());
                 Hold hold = new Hold(claim.token(), claim.deliveries().size(), ttl, since);
                 long every = Math.max(1, ttl.toMillis() / 3);
-                if (System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(every)) {
-                    hold.renew(); // claimed ahead a while ago: still this lane's, and for a whole period again?
-                }
                 client.guard(hold::held);
                 java.util.concurrent.ScheduledFuture<?> renewal = RENEWALS.scheduleAtFixedRate(hold::renew, every, every,
                         TimeUnit.MILLISECONDS);
@@ -217,16 +204,10 @@ final class LaneWorker implements Runnable {
                     client.guard(() -> true);
                 }
                 try {
-                    // One commit for the batch's receipts and the claim of the next batch (under a savepoint: a claim
-                    // that fails is undone alone, and the receipts commit)...
-                    claimedAheadAt = System.nanoTime();
-                    claimedAhead = deliveries.transactions().execute(tx -> {
-                        recordAll(outcomes, claim.token(), toPark);
-                        return mayCallNow() ? deliveries.claimWithin(adapter.system(), batchSize, ttl) : null;
-                    });
+                    // One commit for the batch's receipts...
+                    deliveries.transactions().executeWithoutResult(tx -> recordAll(outcomes, claim.token(), toPark));
                 } catch (RuntimeException e) {
                     // ...and if that fails, one by one, so a receipt that cannot be stored does not undo the others.
-                    claimedAhead = null;
                     toPark.clear();
                     for (Outcome outcome : outcomes) {
                         try {
@@ -249,25 +230,10 @@ final class LaneWorker implements Runnable {
                 idle(TROUBLE_PAUSE);
             }
         }
-        if (claimedAhead != null && !claimedAhead.isEmpty()) {
-            // Claimed with the last receipts just before the stop: due again at once, for this replica's next start
-            // or another replica, instead of when the claim runs out.
-            try {
-                deliveries.release(adapter.system(), claimedAhead.token());
-            } catch (RuntimeException e) {
-                LOG.debugf("propagation lane %s: claim %s not released (%s); it runs out", adapter.system(),
-                        claimedAhead.token(), e.getMessage());
-            }
-        }
         if (parallel != null) {
             parallel.shutdown();
         }
         LOG.debugf("propagation lane %s stopped", adapter.system());
-    }
-
-    /** Whether the lane may call its vendor now: running, not paused at the vendor's request, its quota not used up. */
-    private boolean mayCallNow() {
-        return running && !Instant.now().isBefore(pausedUntil) && client.nextSlot().isZero();
     }
 
     /**

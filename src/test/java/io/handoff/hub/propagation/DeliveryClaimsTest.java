@@ -216,27 +216,6 @@ class DeliveryClaimsTest {
                 "the taken-over delivery's confirmation is the other lane's to record");
     }
 
-    /**
-     * A claim given up (a lane stopping with a batch claimed ahead) leaves its deliveries due again at once; one that a
-     * newer change marked while it was claimed is superseded, as a failed call of it would be.
-     */
-    @Test
-    void aReleasedClaimIsDueAgainAtOnceButWhatAChangeMarkedIsSuperseded() throws SQLException {
-        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
-        String edited = UUID.randomUUID().toString();
-        long marked = insert(system, edited, "subscribed", "pending", Instant.now().minusSeconds(2), null);
-        long other = insert(system, UUID.randomUUID().toString(), "unsubscribed", "pending",
-                Instant.now().minusSeconds(1), null);
-        Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
-        assertEquals(List.of(marked, other), ids(claim));
-        assertEquals(List.of(), ids(deliveries.claim(system, 10, TTL)), "claimed: no other lane takes them");
-        deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e3", edited, "email", "marketing", List.of(system));
-
-        assertEquals(2, deliveries.release(system, claim.token()));
-        assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(marked));
-        assertEquals(List.of(other), ids(deliveries.claim(system, 10, TTL)), "released: the next claim takes it");
-    }
-
     private long count(String sql, long id) throws SQLException {
         try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
             s.setLong(1, id);
