@@ -225,11 +225,6 @@ public class Deliveries {
         return sending;
     }
 
-    /** What each system was last confirmed to hold for this customer/channel/purpose. */
-    public Map<String, ConsentState> heldBySystem(String hubId, String channel, String purpose) {
-        return heldBySystem(List.of(hubId)).getOrDefault(new Key(hubId, channel, purpose), Map.of());
-    }
-
     /** Per customer/channel/purpose of these customers, what each system was last confirmed to hold. */
     public Map<Key, Map<String, ConsentState>> heldBySystem(Collection<String> hubIds) {
         Map<Key, Map<String, ConsentState>> held = new HashMap<>();
@@ -334,9 +329,9 @@ public class Deliveries {
     }
 
     /**
-     * Final success: confirmed now; the system now holds the delivered state. Recorded in one transaction (or the
-     * caller's, which it joins) and fenced by the claim: if the claim expired and another lane took the delivery over,
-     * this result is not recorded (returns false).
+     * Final success: confirmed now; the system now holds the delivered state. Recorded in one transaction and fenced
+     * by the claim: if the claim expired and another lane took the delivery over, this result is not recorded (returns
+     * false).
      */
     public boolean delivered(Delivery d, String claim, Evidence e, long millis) {
         return delivered(List.of(new Receipt(d, e, millis)), claim)[0];
@@ -347,8 +342,8 @@ public class Deliveries {
     }
 
     /**
-     * {@link #delivered(Delivery, String, Evidence, long)} for a lane's batch, with JDBC batches in one transaction
-     * (joining the caller's); answers, per receipt, whether it was recorded (false: the claim was lost).
+     * {@link #delivered(Delivery, String, Evidence, long)} for a lane's batch, with JDBC batches in one transaction;
+     * answers, per receipt, whether it was recorded (false: the claim was lost).
      */
     public boolean[] delivered(List<Receipt> receipts, String claim) {
         Instant now = clock.instant();

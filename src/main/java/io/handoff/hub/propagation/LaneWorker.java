@@ -118,10 +118,9 @@ final class LaneWorker implements Runnable {
 
     /**
      * The claim on the batch in hand, counted from just before it was claimed ({@code since}): renewed every third of
-     * its period; a call may start only
-     * while a call started now ends before the claim could run out (its period minus the call's timeouts after the
-     * last renewal), and never once another replica took a delivery of the batch over. Replicas' clocks must agree to
-     * within that margin.
+     * its period; a call may start only while a call started now ends before the claim could run out (its period minus
+     * the call's timeouts after the last renewal), and never once another replica took a delivery of the batch over.
+     * Replicas' clocks must agree to within that margin.
      */
     private final class Hold {
         private final String token;

@@ -2,6 +2,7 @@ package io.handoff.hub.propagation;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
@@ -27,6 +28,7 @@ import jakarta.inject.Named;
 
 import org.junit.jupiter.api.Test;
 
+import io.handoff.hub.consent.ConsentLedger;
 import io.handoff.hub.consent.ConsentState;
 import io.handoff.hub.support.HubTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -52,7 +54,7 @@ class DeliveryClaimsTest {
 
     @Test
     void aDeliveryLeftInFlightByADeadReplicaGoesOutBeforeTheCustomersNewerChange() throws SQLException {
-        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        String system = newSystem();
         String customer = UUID.randomUUID().toString();
         Instant now = Instant.now();
         // The opt-out was being sent by a replica that died (claim ran out); the opt-in came after and is due.
@@ -69,7 +71,7 @@ class DeliveryClaimsTest {
 
     @Test
     void aDeliveryLeftInFlightIsTakenOverEvenWhenNewWorkFillsTheBatch() throws SQLException {
-        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        String system = newSystem();
         Instant now = Instant.now();
         long stranded = insert(system, UUID.randomUUID().toString(), "unsubscribed", "sending", now.minusSeconds(300),
                 now.minusSeconds(1));
@@ -81,7 +83,7 @@ class DeliveryClaimsTest {
 
     @Test
     void aDeliveryBeingSentWhenAChangeSupersedesItIsNotTriedAgain() throws SQLException {
-        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        String system = newSystem();
         Instant now = Instant.now();
         String edited = UUID.randomUUID().toString();
         String other = UUID.randomUUID().toString();
@@ -93,11 +95,10 @@ class DeliveryClaimsTest {
         // An edit made in the system itself (no delivery to it is planned) while both calls are in flight.
         assertEquals(0, deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e1", edited, "email", "marketing",
                 List.of(system)), "a delivery being sent stays claimed: nothing may overtake it");
-        Deliveries.Evidence unavailable = UNAVAILABLE;
         Instant next = now.plusSeconds(1);
-        assertEquals(Deliveries.SUPERSEDED, deliveries.retry(claim.deliveries().get(0), claim.token(), unavailable,
+        assertEquals(Deliveries.SUPERSEDED, deliveries.retry(claim.deliveries().get(0), claim.token(), UNAVAILABLE,
                 5, next), "the failed call of the edited customer is not tried again");
-        assertEquals(Deliveries.PENDING, deliveries.retry(claim.deliveries().get(1), claim.token(), unavailable, 5,
+        assertEquals(Deliveries.PENDING, deliveries.retry(claim.deliveries().get(1), claim.token(), UNAVAILABLE, 5,
                 next), "the other customer's call is");
         assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
         assertEquals(Optional.of(Deliveries.PENDING), deliveries.status(claim.deliveries().get(1).id()));
@@ -105,16 +106,12 @@ class DeliveryClaimsTest {
 
     @Test
     void aChangeMarkingADeliveryInATransactionNotYetCommittedIsWaitedForByTheRetry() throws Exception {
-        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        String system = newSystem();
         String edited = UUID.randomUUID().toString();
-        insert(system, edited, "subscribed", "pending", Instant.now().minusSeconds(1), null);
-        Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
-        assertEquals(1, claim.deliveries().size());
+        Deliveries.Claim claim = claimOne(system, edited);
         // The edit's consumer marks the delivery in its batch's transaction and has not committed yet, when the lane
         // records the failed call: it waits for the mark instead of overwriting it.
-        String retried = whileOpen(() -> deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e2", edited,
-                "email", "marketing", List.of(system)), () -> deliveries.retry(claim.deliveries().get(0),
-                        claim.token(), UNAVAILABLE, 5, Instant.now().plusSeconds(1)));
+        String retried = whileOpen(() -> editIn(system, edited, "e2"), () -> failedCall(claim));
         assertEquals(Deliveries.SUPERSEDED, retried, "the call failed after the edit: it is not tried again");
         assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
     }
@@ -127,17 +124,36 @@ class DeliveryClaimsTest {
      */
     @Test
     void aChangeSupersedingWhileALaneRecordsTheFailedCallSupersedesTheDelivery() throws Exception {
-        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        String system = newSystem();
         String edited = UUID.randomUUID().toString();
-        insert(system, edited, "subscribed", "pending", Instant.now().minusSeconds(1), null);
-        Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
-        assertEquals(1, claim.deliveries().size());
-        int superseded = whileOpen(() -> assertEquals(Deliveries.PENDING, deliveries.retry(claim.deliveries().get(0),
-                claim.token(), UNAVAILABLE, 5, Instant.now().plusSeconds(3600))), () -> deliveries.transactions()
-                        .execute(tx -> deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:e4", edited, "email",
-                                "marketing", List.of(system))));
+        Deliveries.Claim claim = claimOne(system, edited);
+        int superseded = whileOpen(() -> assertEquals(Deliveries.PENDING, failedCall(claim)),
+                () -> deliveries.transactions().execute(tx -> editIn(system, edited, "e4")));
         assertEquals(1, superseded, "the recorded delivery is superseded by the change");
         assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
+    }
+
+    private static String newSystem() {
+        return "claims-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** A waiting opt-in of the customer to the system, claimed by the test as a lane would. */
+    private Deliveries.Claim claimOne(String system, String customer) throws SQLException {
+        insert(system, customer, "subscribed", "pending", Instant.now().minusSeconds(1), null);
+        Deliveries.Claim claim = deliveries.claim(system, 10, TTL);
+        assertEquals(1, claim.deliveries().size());
+        return claim;
+    }
+
+    /** An edit made in the system itself: supersedes what waits for it of the customer; answers how many. */
+    private int editIn(String system, String customer, String edit) {
+        return deliveries.supersedeOlder(Delivery.KIND_CONSENT, "crm-edit:" + edit, customer, "email", "marketing",
+                List.of(system));
+    }
+
+    /** Records the claimed delivery's call as failed, to be tried again; answers its status after. */
+    private String failedCall(Deliveries.Claim claim) {
+        return deliveries.retry(claim.deliveries().get(0), claim.token(), UNAVAILABLE, 5, Instant.now().plusSeconds(1));
     }
 
     private static final Deliveries.Evidence UNAVAILABLE = new Deliveries.Evidence("PATCH", "http://crm/x", "{}", 503,
@@ -181,7 +197,7 @@ class DeliveryClaimsTest {
      */
     @Test
     void aBatchOfReceiptsSkipsTheDeliveryAnotherLaneTookOverMidBatch() throws SQLException {
-        String system = "claims-" + UUID.randomUUID().toString().substring(0, 8);
+        String system = newSystem();
         Instant now = Instant.now();
         List<String> customers = List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString(),
                 UUID.randomUUID().toString());
@@ -210,10 +226,11 @@ class DeliveryClaimsTest {
             assertEquals(i == 1 ? 0 : 1, count("SELECT COUNT(*) FROM delivery_attempt WHERE delivery_id = ?", id),
                     "one attempt recorded for a confirmed delivery, none for the one taken over");
         }
-        assertEquals(Map.of(system, ConsentState.UNSUBSCRIBED), deliveries.heldBySystem(customers.get(0), "email",
-                "marketing"));
-        assertEquals(Map.of(), deliveries.heldBySystem(customers.get(1), "email", "marketing"),
+        Map<ConsentLedger.Key, Map<String, ConsentState>> held = deliveries.heldBySystem(customers);
+        assertEquals(Map.of(system, ConsentState.UNSUBSCRIBED), held.get(key(customers.get(0))));
+        assertNull(held.get(key(customers.get(1))),
                 "the taken-over delivery's confirmation is the other lane's to record");
+        assertEquals(Map.of(system, ConsentState.UNSUBSCRIBED), held.get(key(customers.get(2))));
     }
 
     private long count(String sql, long id) throws SQLException {
@@ -224,6 +241,10 @@ class DeliveryClaimsTest {
                 return rs.getLong(1);
             }
         }
+    }
+
+    private static ConsentLedger.Key key(String customer) {
+        return new ConsentLedger.Key(customer, "email", "marketing");
     }
 
     private static List<Long> ids(Deliveries.Claim claim) {
