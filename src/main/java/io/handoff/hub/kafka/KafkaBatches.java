@@ -1,5 +1,6 @@
 package io.handoff.hub.kafka;
 
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +19,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 import org.springframework.dao.DataAccessException;
+import org.springframework.transaction.TransactionException;
 
 /**
  * The steps every batching Kafka route shares (ledger, propagation planner). Such a route consumes with Camel
@@ -94,11 +96,19 @@ public class KafkaBatches {
 
     /**
      * True for failures that say the hub, not the record, is in trouble (database or Kafka unreachable, a race with
-     * another replica): the batch is retried as a whole, never split or parked.
+     * another replica): the batch is retried as a whole, never split or parked. The causes count too: a transaction
+     * that could not begin because the database refused a connection is Spring's
+     * {@code CannotCreateTransactionException}, neither a {@code DataAccessException} nor an {@code SQLException}
+     * itself.
      */
     public static boolean isOutage(Throwable failure) {
-        return failure instanceof DataAccessException || failure instanceof java.sql.SQLException
-                || failure instanceof KafkaException;
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof DataAccessException || t instanceof TransactionException || t instanceof SQLException
+                    || t instanceof KafkaException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Body: the rejected records as dead-letter messages (original key, value and headers, plus the reason). */
