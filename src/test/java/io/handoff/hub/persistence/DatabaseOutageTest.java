@@ -53,7 +53,8 @@ import io.restassured.path.json.JsonPath;
 
 /**
  * The database unreachable (every new connection refused, {@link SwitchableDatabase}): intake answers 503 and keeps
- * nothing, so the platform's retry is processed once the database is back; the ledger's consumer retries the record
+ * nothing, so the platform's retry is processed once the database is back; the admin API answers 503 (JSON, with
+ * Retry-After) rather than 500; the ledger's consumer retries the record
  * it holds for as long as the outage lasts and then decides it, once, parking nothing.
  */
 @QuarkusTest
@@ -91,6 +92,9 @@ class DatabaseOutageTest {
                 .header("Retry-After", "5")
                 .body("error.code", equalTo("unavailable"));
         assertEquals(List.of(), withId(since(consent, mark), webhookId), "nothing published while the database is down");
+        RestAssured.given().auth().oauth2(ADMIN_TOKEN).get("/api/customers/someone@example.com/consent").then()
+                .statusCode(503)
+                .body("error.code", equalTo("unavailable"));
         SwitchableDatabase.up();
 
         assertFalse(DeliveryKeys.held("shopify:" + webhookId), "no key kept: the platform's retry will be processed");
