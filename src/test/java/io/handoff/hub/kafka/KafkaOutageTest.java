@@ -1,6 +1,5 @@
 package io.handoff.hub.kafka;
 
-import static io.handoff.hub.support.HubTestResource.SHOPIFY_SECRET;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import javax.sql.DataSource;
 
@@ -21,7 +19,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import io.handoff.hub.support.DeliveryKeys;
-import io.handoff.hub.support.Fixtures;
 import io.handoff.hub.support.HubTestResource;
 import io.handoff.hub.support.KafkaProbe;
 import io.handoff.hub.support.Management;
@@ -47,10 +44,8 @@ class KafkaOutageTest {
     @Test
     void kafkaDownIs503AndTheRetriedDeliveryLandsOnceAfterRestart() {
         EmbeddedKafkaBroker broker = kafka.embeddedBroker().orElseThrow();
-        byte[] body = Fixtures.shopifyPayload("customers_email_marketing_consent-update.json");
-        String webhookId = UUID.randomUUID().toString();
-        Map<String, String> headers = Webhooks.shopifyHeaders("customers_email_marketing_consent/update", webhookId,
-                body, SHOPIFY_SECRET);
+        Webhooks.ShopifyDelivery delivery = Webhooks.ShopifyDelivery.consentSample();
+        String webhookId = delivery.webhookId();
         Map<TopicPartition, Long> mark;
         try (KafkaProbe probe = new KafkaProbe(List.of(topics.forDomain(io.handoff.hub.event.EventType.Domain.CONSENT)))) {
             mark = probe.mark();
@@ -58,7 +53,7 @@ class KafkaOutageTest {
 
         broker.stop();
         try {
-            Webhooks.postShopify(headers, body).then()
+            delivery.post().then()
                     .statusCode(503)
                     .header("Retry-After", "5")
                     .body("error.code", equalTo("unavailable"));
@@ -71,8 +66,8 @@ class KafkaOutageTest {
 
         // Shopify retries the same delivery (same X-Shopify-Webhook-Id) until it gets a 2xx.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
-                Webhooks.postShopify(headers, body).then().statusCode(200));
-        Webhooks.postShopify(headers, body).then().statusCode(200).body("status", equalTo("duplicate"));
+                delivery.post().then().statusCode(200));
+        delivery.post().then().statusCode(200).body("status", equalTo("duplicate"));
 
         try (KafkaProbe probe = new KafkaProbe(List.of(topics.forDomain(io.handoff.hub.event.EventType.Domain.CONSENT)))) {
             List<ConsumerRecord<String, byte[]>> records = probe.since(mark);

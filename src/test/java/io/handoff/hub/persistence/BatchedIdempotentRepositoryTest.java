@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,13 +13,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Logger;
 
 import javax.sql.DataSource;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.jdbc.core.JdbcTemplate;
+
+import io.handoff.hub.support.RefusingDataSource;
 
 /**
  * The webhook delivery ids stored in batches off the request path, on both databases: a duplicate is answered as
@@ -85,7 +82,7 @@ class BatchedIdempotentRepositoryTest {
                 assertTrue(second.add("shopify:raced"));
                 AtomicBoolean down = new AtomicBoolean(true);
                 BatchedIdempotentRepository unreachable = new BatchedIdempotentRepository(
-                        new Unreachable(db.dataSource(), down), "webhook-intake");
+                        new RefusingDataSource(db.dataSource(), down::get), "webhook-intake");
                 assertTrue(unreachable.add("shopify:z"));
                 assertThrows(RuntimeException.class, unreachable::flush);
                 assertEquals(1, unreachable.unstored(), "a failed flush keeps its ids for the next");
@@ -109,7 +106,7 @@ class BatchedIdempotentRepositoryTest {
         try (MigrationsTest.Database db = migrated(kind)) {
             AtomicBoolean down = new AtomicBoolean(false);
             BatchedIdempotentRepository repository = new BatchedIdempotentRepository(
-                    new Unreachable(db.dataSource(), down), "webhook-intake");
+                    new RefusingDataSource(db.dataSource(), down::get), "webhook-intake");
             repository.start();
             down.set(true);
             try {
@@ -153,57 +150,5 @@ class BatchedIdempotentRepositoryTest {
     static int count(DataSource dataSource, String operator, String value) {
         return new JdbcTemplate(dataSource).queryForObject("SELECT COUNT(*) FROM camel_messageprocessed"
                 + " WHERE processorName = 'webhook-intake' AND messageId " + operator + " ?", Integer.class, value);
-    }
-
-    /** A database that refuses connections while {@code down} is set. */
-    record Unreachable(DataSource delegate, AtomicBoolean down) implements DataSource {
-
-        @Override
-        public Connection getConnection() throws SQLException {
-            if (down.get()) {
-                throw new SQLException("Connection refused", "08001");
-            }
-            return delegate.getConnection();
-        }
-
-        @Override
-        public Connection getConnection(String user, String password) throws SQLException {
-            return getConnection();
-        }
-
-        @Override
-        public PrintWriter getLogWriter() throws SQLException {
-            return delegate.getLogWriter();
-        }
-
-        @Override
-        public void setLogWriter(PrintWriter out) throws SQLException {
-            delegate.setLogWriter(out);
-        }
-
-        @Override
-        public void setLoginTimeout(int seconds) throws SQLException {
-            delegate.setLoginTimeout(seconds);
-        }
-
-        @Override
-        public int getLoginTimeout() throws SQLException {
-            return delegate.getLoginTimeout();
-        }
-
-        @Override
-        public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-            return delegate.getParentLogger();
-        }
-
-        @Override
-        public <T> T unwrap(Class<T> iface) throws SQLException {
-            return delegate.unwrap(iface);
-        }
-
-        @Override
-        public boolean isWrapperFor(Class<?> iface) throws SQLException {
-            return delegate.isWrapperFor(iface);
-        }
     }
 }

@@ -1,7 +1,6 @@
 package io.handoff.hub.persistence;
 
 import static io.handoff.hub.support.HubTestResource.ADMIN_TOKEN;
-import static io.handoff.hub.support.HubTestResource.SHOPIFY_SECRET;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,7 +38,6 @@ import io.handoff.hub.event.CustomerRefs;
 import io.handoff.hub.event.EventType;
 import io.handoff.hub.kafka.HubTopics;
 import io.handoff.hub.support.DeliveryKeys;
-import io.handoff.hub.support.Fixtures;
 import io.handoff.hub.support.HubTestResource;
 import io.handoff.hub.support.Json;
 import io.handoff.hub.support.KafkaProbe;
@@ -79,15 +77,13 @@ class DatabaseOutageTest {
 
     @Test
     void databaseDownIs503AndNoKeyIsKept() {
-        byte[] body = Fixtures.shopifyPayload("customers_email_marketing_consent-update.json");
-        String webhookId = UUID.randomUUID().toString();
-        Map<String, String> headers = Webhooks.shopifyHeaders("customers_email_marketing_consent/update", webhookId,
-                body, SHOPIFY_SECRET);
+        Webhooks.ShopifyDelivery delivery = Webhooks.ShopifyDelivery.consentSample();
+        String webhookId = delivery.webhookId();
         String consent = topics.forDomain(EventType.Domain.CONSENT);
         Map<TopicPartition, Long> mark = mark(consent);
 
         SwitchableDatabase.down();
-        Webhooks.postShopify(headers, body).then()
+        delivery.post().then()
                 .statusCode(503)
                 .header("Retry-After", "5")
                 .body("error.code", equalTo("unavailable"));
@@ -99,8 +95,8 @@ class DatabaseOutageTest {
 
         assertFalse(DeliveryKeys.held("shopify:" + webhookId), "no key kept: the platform's retry will be processed");
         assertEquals(0, DeliveryKeys.count(dataSource, "shopify:" + webhookId));
-        Webhooks.postShopify(headers, body).then().statusCode(200).body("status", equalTo("accepted"));
-        Webhooks.postShopify(headers, body).then().statusCode(200).body("status", equalTo("duplicate"));
+        delivery.post().then().statusCode(200).body("status", equalTo("accepted"));
+        delivery.post().then().statusCode(200).body("status", equalTo("duplicate"));
         assertEquals(1, withId(since(consent, mark), webhookId).size(), "the retried delivery landed exactly once");
         assertEquals(1, DeliveryKeys.stored(dataSource, "shopify:" + webhookId));
     }

@@ -53,6 +53,22 @@ public final class Webhooks {
         return request.build();
     }
 
+    /** A signed Shopify delivery as the platform sends it, and sends it again: the same id, body and headers. */
+    public record ShopifyDelivery(String webhookId, byte[] body, Map<String, String> headers) {
+
+        /** Shopify's published email-consent sample as a new delivery (its own webhook id), with the test secret. */
+        public static ShopifyDelivery consentSample() {
+            byte[] body = Fixtures.shopifyPayload("customers_email_marketing_consent-update.json");
+            String webhookId = UUID.randomUUID().toString();
+            return new ShopifyDelivery(webhookId, body, shopifyHeaders(SHOPIFY_CONSENT_TOPIC, webhookId, body,
+                    HubTestResource.SHOPIFY_SECRET));
+        }
+
+        public Response post() {
+            return postShopify(headers, body);
+        }
+    }
+
     public static Response postShopify(Map<String, String> headers, byte[] body) {
         return given().contentType("application/json").headers(headers).body(body)
                 .when().post("/webhooks/shopify");
