@@ -40,6 +40,7 @@ import io.handoff.hub.identity.IdentityResolver;
 import io.handoff.hub.identity.IdentityResolver.CustomerRef;
 import io.handoff.hub.kafka.HubTopics;
 import io.handoff.hub.support.ContractSchemas;
+import io.handoff.hub.support.ErrorLog;
 import io.handoff.hub.support.HubTestResource;
 import io.handoff.hub.support.Json;
 import io.handoff.hub.support.KafkaProbe;
@@ -215,10 +216,16 @@ class PropagationContractTest {
                 .withRequestBody(containing(email)).inScenario(scenario).whenScenarioStateIs("Started")
                 .willReturn(aResponse().withStatus(503)).willSetStateTo("recovered"));
 
-        checkoutConsent(email, "unsubscribed", "2026-11-22T09:00:00Z");
+        List<Map<String, Object>> receipts;
+        try (ErrorLog errors = ErrorLog.of("org.apache.camel")) {
+            checkoutConsent(email, "unsubscribed", "2026-11-22T09:00:00Z");
 
-        List<Map<String, Object>> receipts = Receipts.awaitUntil(email, PROPAGATED,
-                status("delivered", "klaviyo", "salesforce", "hubspot", "shopify", "loyalty"));
+            receipts = Receipts.awaitUntil(email, PROPAGATED,
+                    status("delivered", "klaviyo", "salesforce", "hubspot", "shopify", "loyalty"));
+            // The loyalty route (YAML, rest-subscriber template) hands its failure back to the lane, which retried it.
+            assertEquals(List.of(), errors.containing("/api/v1/consent-events"),
+                    "a failed call the lane retries is no ERROR line");
+        }
         for (String system : List.of("klaviyo", "salesforce", "hubspot", "shopify", "loyalty")) {
             assertEquals(2, latest(receipts, system).get("attempts"), system + ": failed once, then delivered");
         }
