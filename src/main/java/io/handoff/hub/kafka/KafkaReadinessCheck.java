@@ -1,7 +1,7 @@
 package io.handoff.hub.kafka;
 
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -12,18 +12,24 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
+import io.smallrye.health.api.AsyncHealthCheck;
+import io.smallrye.mutiny.Uni;
+
 /**
  * Readiness: the Kafka cluster answers and has at least one broker. A hub that cannot reach Kafka would answer every
  * webhook 503, so it should not receive traffic.
+ * <p>
+ * Asynchronous: the cluster's answer completes the check, which holds no worker thread while it waits (up to its
+ * timeout when Kafka is down). Webhook deliveries run on those worker threads, and a probe waiting behind them in a
+ * retry storm would time out and take the replica out of service just when it is needed.
  */
 @Readiness
 @ApplicationScoped
-public class KafkaReadinessCheck implements HealthCheck {
+public class KafkaReadinessCheck implements AsyncHealthCheck {
 
     private static final int TIMEOUT_MS = 3000;
 
@@ -36,22 +42,19 @@ public class KafkaReadinessCheck implements HealthCheck {
     }
 
     @Override
-    public HealthCheckResponse call() {
+    public Uni<HealthCheckResponse> call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("kafka")
                 .withData("bootstrap.servers", bootstrapServers);
         if (stopping) {
-            return response.down().withData("error", "stopping").build();
+            return Uni.createFrom().item(response.down().withData("error", "stopping").build());
         }
-        try {
-            int brokers = admin().describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_MS)).nodes()
-                    .get(TIMEOUT_MS, TimeUnit.MILLISECONDS).size();
-            return response.status(brokers > 0).withData("brokers", brokers).build();
-        } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            return response.down().withData("error", e.getClass().getSimpleName()).build();
-        }
+        return Uni.createFrom()
+                .completionStage(() -> admin().describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_MS))
+                        .nodes().toCompletionStage())
+                .ifNoItem().after(Duration.ofMillis(TIMEOUT_MS)).fail()
+                .map(nodes -> response.status(!nodes.isEmpty()).withData("brokers", nodes.size()).build())
+                .onFailure().recoverWithItem(e -> response.down().withData("error", e.getClass().getSimpleName())
+                        .build());
     }
 
     private synchronized Admin admin() {
@@ -80,7 +83,7 @@ public class KafkaReadinessCheck implements HealthCheck {
     @PreDestroy
     synchronized void close() {
         if (admin != null) {
-            admin.close(java.time.Duration.ofSeconds(1));
+            admin.close(Duration.ofSeconds(1));
             admin = null;
         }
     }

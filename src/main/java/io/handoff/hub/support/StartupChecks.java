@@ -23,26 +23,40 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * database and ignore the PostgreSQL server it was given.</li>
  * <li>No routes folder at {@code hub.routes-dir} (a relative default, {@code routes}, read from the working folder):
  * the hub was started from another folder, or the routes ConfigMap is not mounted.</li>
+ * <li>{@code hub.intake.max-in-flight} that leaves fewer than {@link #SPARE_WORKER_THREADS} of the worker threads
+ * ({@code quarkus.thread-pool.max-threads}) free: webhook deliveries waiting for Kafka would hold them all, and the
+ * health probes, the admin API and the quick 503s of an overload would queue behind them.</li>
  * </ul>
  */
 @ApplicationScoped
 public class StartupChecks {
 
+    /** Worker threads webhook deliveries must leave to everything else. */
+    public static final int SPARE_WORKER_THREADS = 64;
+
     private final String dbKind;
     private final Optional<String> dbUrl;
     private final String routesDir;
+    private final int maxInFlight;
+    private final int workerThreads;
 
     public StartupChecks(@ConfigProperty(name = "hub.db.kind") String dbKind,
-            @ConfigProperty(name = "hub.routes-dir") String routesDir, Config config) {
+            @ConfigProperty(name = "hub.routes-dir") String routesDir,
+            @ConfigProperty(name = "hub.intake.max-in-flight", defaultValue = "256") int maxInFlight, Config config) {
         this.dbKind = dbKind;
         // The environment variable application.properties hands to the PostgreSQL datasource, not a key of its own.
         this.dbUrl = config.getOptionalValue("HUB_DB_URL", String.class);
         this.routesDir = routesDir;
+        this.maxInFlight = maxInFlight;
+        // Quarkus' own default when the key is not set.
+        this.workerThreads = config.getOptionalValue("quarkus.thread-pool.max-threads", Integer.class)
+                .orElse(Math.max(200, 8 * Runtime.getRuntime().availableProcessors()));
     }
 
     /** First of the BeforeInitialize observers: nothing (the embedded broker) starts for a refused start. */
     void beforeCamelInitializes(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) BeforeInitialize event) {
-        List<String> problems = problems(dbKind, dbUrl, Path.of(routesDir));
+        List<String> problems = new ArrayList<>(problems(dbKind, dbUrl, Path.of(routesDir)));
+        threadProblem(maxInFlight, workerThreads).ifPresent(problems::add);
         if (!problems.isEmpty()) {
             throw new MisconfiguredException(String.join("; ", problems));
         }
@@ -61,6 +75,18 @@ public class StartupChecks {
                     + " to the routes folder");
         }
         return problems;
+    }
+
+    /** Whether webhook deliveries could take the worker threads the probes need (empty: they cannot). */
+    public static Optional<String> threadProblem(int maxInFlight, int workerThreads) {
+        if (maxInFlight + SPARE_WORKER_THREADS <= workerThreads) {
+            return Optional.empty();
+        }
+        return Optional.of("HUB_INTAKE_MAX_IN_FLIGHT (hub.intake.max-in-flight) is " + maxInFlight + " but only "
+                + workerThreads + " worker threads (quarkus.thread-pool.max-threads) exist: leave "
+                + SPARE_WORKER_THREADS + " of them to the health probes and the admin API, by setting"
+                + " QUARKUS_THREAD_POOL_MAX_THREADS to at least " + (maxInFlight + SPARE_WORKER_THREADS)
+                + " or lowering HUB_INTAKE_MAX_IN_FLIGHT");
     }
 
     /** Start-up refused: the message says what to set. */

@@ -1,6 +1,7 @@
 package io.handoff.hub.support;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -31,5 +32,16 @@ class StartupChecksTest {
                 StartupChecks.problems("h2", Optional.empty(), missing));
         assertEquals(List.of(), StartupChecks.problems("h2", Optional.empty(), Path.of("routes")),
                 "the repository's own, from its root");
+    }
+
+    @Test
+    void webhookDeliveriesLeaveWorkerThreadsToTheProbes() {
+        assertEquals(Optional.empty(), StartupChecks.threadProblem(256, 320), "the defaults");
+        assertEquals(Optional.of("HUB_INTAKE_MAX_IN_FLIGHT (hub.intake.max-in-flight) is 256 but only 200 worker"
+                + " threads (quarkus.thread-pool.max-threads) exist: leave 64 of them to the health probes and the"
+                + " admin API, by setting QUARKUS_THREAD_POOL_MAX_THREADS to at least 320 or lowering"
+                + " HUB_INTAKE_MAX_IN_FLIGHT"), StartupChecks.threadProblem(256, 200), "Quarkus' default pool");
+        assertEquals(Optional.empty(), StartupChecks.threadProblem(136, 200));
+        assertTrue(StartupChecks.threadProblem(137, 200).isPresent());
     }
 }
