@@ -49,9 +49,11 @@ final class BenchHub implements AutoCloseable {
                 return new Database("postgresql", server + name, user);
             }
             // The embedded default's URL (application.properties), plus AUTO_SERVER: the hub serves the file to the
-            // bench's reads while it runs.
+            // bench's reads while it runs (H2 refuses DB_CLOSE_ON_EXIT=FALSE with it); bench.h2-settings appends
+            // settings to try (";RETENTION_TIME=0").
             return new Database("h2", "jdbc:h2:file:" + dir.resolve("h2/handoff") + ";MODE=PostgreSQL;"
-                    + "DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;AUTO_SERVER=TRUE", "sa");
+                    + "DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=" + System.getProperty("bench.h2-write-delay", "0")
+                    + ";AUTO_SERVER=TRUE" + System.getProperty("bench.h2-settings", ""), "sa");
         }
 
         Connection connect() throws SQLException {
@@ -87,6 +89,28 @@ final class BenchHub implements AutoCloseable {
             }, 15, 15, TimeUnit.SECONDS);
             return vacuum;
         }
+    }
+
+    /**
+     * A run's database file and Kafka logs go when it ends (a long H2 run leaves gigabytes; several runs filled the
+     * disk), unless {@code -Dbench.keep-data=true}. Returns the size of the run's H2 file in MiB first (-1: none).
+     */
+    static long dropData(Path runDir) throws IOException {
+        Path h2File = runDir.resolve("h2/handoff.mv.db");
+        long mib = Files.exists(h2File) ? Files.size(h2File) >> 20 : -1;
+        if (!Boolean.getBoolean("bench.keep-data")) {
+            for (String data : List.of("h2", "kafka")) {
+                Path root = runDir.resolve(data);
+                if (Files.exists(root)) {
+                    try (var paths = Files.walk(root)) {
+                        for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                            Files.delete(path);
+                        }
+                    }
+                }
+            }
+        }
+        return mib;
     }
 
     final Path dir;

@@ -131,6 +131,7 @@ class FaultRunsBench {
             hub.close();
             vendors.close();
             broker.stop();
+            BenchHub.dropData(dir);
         }
     }
 

@@ -149,6 +149,10 @@ class LoadBench {
             }
         } finally {
             broker.stop();
+            long h2Mib = BenchHub.dropData(dir);
+            if (h2Mib >= 0) {
+                note("H2 file at the end of the run: %d MiB", h2Mib);
+            }
             Path results = Path.of("target", "bench", "results.txt");
             Files.createDirectories(results.getParent());
             StringBuilder all = new StringBuilder();
