@@ -31,7 +31,7 @@ import io.smallrye.mutiny.Uni;
 @ApplicationScoped
 public class KafkaReadinessCheck implements AsyncHealthCheck {
 
-    private static final int TIMEOUT_MS = 3000;
+    private static final int TIMEOUT_MS = 2000;
 
     private final String bootstrapServers;
     private Admin admin;
@@ -51,7 +51,7 @@ public class KafkaReadinessCheck implements AsyncHealthCheck {
         return Uni.createFrom()
                 .completionStage(() -> admin().describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_MS))
                         .nodes().toCompletionStage())
-                .ifNoItem().after(Duration.ofMillis(TIMEOUT_MS)).fail()
+                .ifNoItem().after(Duration.ofMillis(TIMEOUT_MS + 500)).fail()
                 .map(nodes -> response.status(!nodes.isEmpty()).withData("brokers", nodes.size()).build())
                 .onFailure().recoverWithItem(e -> response.down().withData("error", e.getClass().getSimpleName())
                         .build());

@@ -46,6 +46,8 @@ public class H2Compaction {
     private final int fillRate;
     private final int writeBytes;
     private volatile boolean stopping;
+    private volatile boolean failing;
+    private volatile MVStore store;
 
     public H2Compaction(@Named("hubDataSource") DataSource dataSource, Scheduler scheduler,
             @ConfigProperty(name = "hub.db.kind") String dbKind,
@@ -68,36 +70,62 @@ public class H2Compaction {
                 .setTask(execution -> compactNow()).schedule();
     }
 
-    /** The pool closes after Camel stops: a run that would begin now is skipped. */
+    /** The pool closes after Camel stops: no pass begins from now on. */
     void stopping(@Observes BeforeStop event) {
         stopping = true;
+        if (h2) {
+            scheduler.unscheduleJob(JOB);
+        }
     }
 
     /**
      * One pass: rewrites live pages out of the emptiest chunks if their live share is below the fill rate. Returns
-     * whether anything was rewritten; a failure is logged and the next pass tries again.
+     * whether anything was rewritten. A failure is logged once (and its end once), and the next pass tries again.
      */
     public boolean compactNow() {
         if (stopping) {
             return false;
         }
-        try (Connection connection = dataSource.getConnection()) {
-            return store(connection).map(this::compact).orElse(false);
+        try {
+            boolean rewrote = store().map(this::compact).orElse(false);
+            if (failing) {
+                failing = false;
+                LOG.infof("H2 compaction works again");
+            }
+            return rewrote;
         } catch (SQLException | RuntimeException e) {
-            if (!stopping) {
-                LOG.warnf("H2 compaction pass failed, next in %s: %s", interval, e.toString());
+            store = null;
+            if (!stopping && !failing) {
+                failing = true;
+                LOG.warnf("H2 compaction failed, tried again every %s (said once): %s", interval, e.toString());
             }
             return false;
         }
     }
 
+    /** The store, found once through a pooled connection that goes back to the pool at once. */
+    private Optional<MVStore> store() throws SQLException {
+        MVStore known = store;
+        if (known != null && !known.isClosed()) {
+            return Optional.of(known);
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            Optional<MVStore> found = store(connection);
+            store = found.orElse(null);
+            return found;
+        }
+    }
+
     private boolean compact(MVStore store) {
+        long start = System.nanoTime();
+        // Under H2's store lock, which commits wait for: hub.db.h2.compact-write-bytes bounds the pass.
         if (store.isClosed() || !store.compact(fillRate, writeBytes)) {
             return false;
         }
         // The rewritten pages are written now (H2's background thread would, at its next auto-commit), which releases
         // the chunks they came from.
         store.tryCommit();
+        LOG.debugf("H2 compaction pass took %d ms", (System.nanoTime() - start) / 1_000_000);
         return true;
     }
 

@@ -131,7 +131,11 @@ class FaultRunsBench {
             hub.close();
             vendors.close();
             broker.stop();
-            BenchHub.dropData(dir);
+            try {
+                BenchHub.dropData(dir);
+            } catch (java.io.IOException e) {
+                System.err.println("the fault run's data could not be deleted: " + e);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package io.handoff.hub.bench;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -149,9 +150,15 @@ class LoadBench {
             }
         } finally {
             broker.stop();
-            long h2Mib = BenchHub.dropData(dir);
-            if (h2Mib >= 0) {
-                note("H2 file at the end of the run: %d MiB", h2Mib);
+            try {
+                long h2Mib = BenchHub.dropData(dir);
+                if (h2Mib >= 0) {
+                    note("H2 file at the end of the run: %d MiB", h2Mib);
+                }
+                // The start-up step's embedded hub keeps its H2 file and Kafka log under its own data folder.
+                BenchHub.dropData(dir.resolve("embedded").resolve("hub"));
+            } catch (IOException e) {
+                note("the run's data could not be deleted: %s", e);
             }
             Path results = Path.of("target", "bench", "results.txt");
             Files.createDirectories(results.getParent());

@@ -7,6 +7,8 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
+import org.jboss.logmanager.ExtLogRecord;
+
 /** The ERROR lines one logger category (and its children) writes while a test runs, as their messages. */
 public final class ErrorLog extends Handler implements AutoCloseable {
 
@@ -31,7 +33,8 @@ public final class ErrorLog extends Handler implements AutoCloseable {
     @Override
     public void publish(LogRecord record) {
         if (record.getLevel().intValue() >= Level.SEVERE.intValue()) {
-            lines.add(record.getMessage() + (record.getThrown() == null ? "" : " " + record.getThrown()));
+            String message = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
+            lines.add(message + (record.getThrown() == null ? "" : " " + record.getThrown()));
         }
     }
 
