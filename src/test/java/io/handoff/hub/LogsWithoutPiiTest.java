@@ -6,23 +6,18 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.handoff.hub.support.Fixtures;
 import io.handoff.hub.support.HubTestResource;
+import io.handoff.hub.support.LogCapture;
 import io.handoff.hub.support.Webhooks;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -32,41 +27,19 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTestResource(HubTestResource.class)
 class LogsWithoutPiiTest {
 
-    private final List<String> lines = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            String message = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
-            StringWriter trace = new StringWriter();
-            if (record.getThrown() != null) {
-                record.getThrown().printStackTrace(new PrintWriter(trace));
-            }
-            lines.add(record.getLoggerName() + " " + message + " " + trace);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
-
+    private LogCapture capture;
     private Level previous;
 
     @BeforeEach
     void captureEverything() {
-        Logger root = Logger.getLogger("");
         previous = Logger.getLogger("io.handoff").getLevel();
         Logger.getLogger("io.handoff").setLevel(Level.ALL);
-        capture.setLevel(Level.ALL);
-        root.addHandler(capture);
+        capture = LogCapture.of("", Level.ALL);
     }
 
     @AfterEach
     void stopCapturing() {
-        Logger.getLogger("").removeHandler(capture);
+        capture.close();
         Logger.getLogger("io.handoff").setLevel(previous);
     }
 
@@ -82,6 +55,7 @@ class LogsWithoutPiiTest {
                 .getBytes(UTF_8);
         Webhooks.postSigned("checkout", CHECKOUT_SECRET, Webhooks.newId(), invalid).then().statusCode(400);
 
+        List<String> lines = capture.lines();
         assertTrue(lines.stream().anyMatch(l -> l.contains("accepted shopify delivery " + id)),
                 "the capture sees the hub's log lines: " + lines);
         assertFalse(lines.stream().anyMatch(l -> l.toLowerCase().contains("bob@biller.com")),

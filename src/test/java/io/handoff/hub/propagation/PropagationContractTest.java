@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.logging.Level;
 
 import jakarta.inject.Inject;
 
@@ -40,10 +41,10 @@ import io.handoff.hub.identity.IdentityResolver;
 import io.handoff.hub.identity.IdentityResolver.CustomerRef;
 import io.handoff.hub.kafka.HubTopics;
 import io.handoff.hub.support.ContractSchemas;
-import io.handoff.hub.support.ErrorLog;
 import io.handoff.hub.support.HubTestResource;
 import io.handoff.hub.support.Json;
 import io.handoff.hub.support.KafkaProbe;
+import io.handoff.hub.support.LogCapture;
 import io.handoff.hub.support.Receipts;
 import io.handoff.hub.support.VendorStubs;
 import io.handoff.hub.support.Webhooks;
@@ -217,7 +218,7 @@ class PropagationContractTest {
                 .willReturn(aResponse().withStatus(503)).willSetStateTo("recovered"));
 
         List<Map<String, Object>> receipts;
-        try (ErrorLog errors = ErrorLog.of("org.apache.camel")) {
+        try (LogCapture errors = LogCapture.of("org.apache.camel", Level.SEVERE)) {
             checkoutConsent(email, "unsubscribed", "2026-11-22T09:00:00Z");
 
             receipts = Receipts.awaitUntil(email, PROPAGATED,
