@@ -219,6 +219,20 @@ final class BenchHub implements AutoCloseable {
         throw new IOException("no VmRSS for " + process.pid());
     }
 
+    /**
+     * Bytes the hub's process has had written to storage since it started, in MiB (Linux {@code /proc/<pid>/io}
+     * {@code write_bytes}): the H2 file's pages and the embedded broker's log, if any, with the page cache's writes
+     * counted when they are made.
+     */
+    long writtenMiB() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "io"))) {
+            if (line.startsWith("write_bytes:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) / (1024 * 1024);
+            }
+        }
+        throw new IOException("no write_bytes for " + process.pid());
+    }
+
     /** True if any of this hub's starts logged an OutOfMemoryError. */
     boolean outOfMemory() throws IOException {
         for (int n = 1; n <= starts; n++) {

@@ -120,7 +120,7 @@ class LoadBench {
                     }
                 }, 0, 500, TimeUnit.MILLISECONDS);
                 if (STEPS.contains("ledger")) {
-                    ledger(broker.bootstrapServers(), db);
+                    ledger(broker.bootstrapServers(), db, hub);
                 }
                 for (int rate : STEPS.contains("propagation") ? PROPAGATION_RATES : List.<Integer>of()) {
                     propagation(webhooks, db, rate, bare.get(rate));
@@ -240,8 +240,9 @@ class LoadBench {
      * Shopify opt-out) written straight onto the consent topic, so intake does not limit it. Decisions per second
      * over the span from the first to the last decision recorded; then the time until every subscriber confirmed.
      */
-    void ledger(String bootstrap, BenchHub.Database db) throws Exception {
+    void ledger(String bootstrap, BenchHub.Database db, BenchHub hub) throws Exception {
         String prefix = "ledger-" + tag;
+        long writtenBefore = hub.writtenMiB();
         long decidedFrom = mark(db, "consent_history");
         long plannedFrom = mark(db, "delivery");
         CanonicalEventCodec codec = new CanonicalEventCodec();
@@ -286,6 +287,10 @@ class LoadBench {
         }
         note("ledger step: %d of %d changes confirmed by all four subscribers %.0f s after the last decision",
                 confirmedCount(db, prefix, plannedFrom), LEDGER_EVENTS, (System.nanoTime() - sent) / 1e9);
+        long written = hub.writtenMiB() - writtenBefore;
+        note("ledger step: the hub wrote %d MiB to storage from the load to the last confirmation (%.0f KiB per change;"
+                + " the database's pages, and the embedded broker's log if the hub runs one)", written,
+                written * 1024.0 / LEDGER_EVENTS);
     }
 
     /**
