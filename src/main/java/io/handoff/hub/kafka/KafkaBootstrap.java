@@ -78,14 +78,28 @@ public class KafkaBootstrap {
 
     private void startEmbeddedBroker() {
         KafkaSettings.Embedded embedded = settings.embedded();
-        broker = new EmbeddedKafkaBroker(embedded.port(), embedded.controllerPort(), embedded.logDir());
-        if (!bootstrapServers.equals(broker.bootstrapServers())) {
-            throw new IllegalStateException("camel.component.kafka.brokers is " + bootstrapServers
-                    + " but the embedded broker listens on " + broker.bootstrapServers());
+        Optional<EarlyBrokerStart.Started> early = EarlyBrokerStart.take();
+        broker = early.map(EarlyBrokerStart.Started::broker)
+                .orElseGet(() -> new EmbeddedKafkaBroker(embedded.port(), embedded.controllerPort(), embedded.logDir()));
+        String mismatch = !bootstrapServers.equals(broker.bootstrapServers())
+                ? "camel.component.kafka.brokers is " + bootstrapServers + " but the embedded broker listens on "
+                        + broker.bootstrapServers()
+                : !broker.logDir().equals(embedded.logDir().toAbsolutePath())
+                        ? "the embedded broker keeps its data in " + broker.logDir()
+                                + " but hub.kafka.embedded.log-dir is " + embedded.logDir()
+                        : null;
+        if (mismatch != null) {
+            broker.stop();
+            broker = null;
+            throw new IllegalStateException(mismatch);
         }
-        long started = System.nanoTime();
-        broker.start();
-        brokerStartMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        if (early.isPresent()) {
+            brokerStartMs = early.get().startMs();
+        } else {
+            long started = System.nanoTime();
+            broker.start();
+            brokerStartMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        }
         LOG.debugf("embedded Kafka broker started on %s (data in %s) in %d ms", broker.bootstrapServers(),
                 broker.logDir(), brokerStartMs);
     }

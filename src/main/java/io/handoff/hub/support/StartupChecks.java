@@ -13,7 +13,6 @@ import jakarta.interceptor.Interceptor;
 
 import org.apache.camel.quarkus.main.events.BeforeInitialize;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Settings that would start a hub doing something other than what the operator meant, refused before Camel loads a
@@ -34,32 +33,36 @@ public class StartupChecks {
     /** Worker threads webhook deliveries must leave to everything else. */
     public static final int SPARE_WORKER_THREADS = 64;
 
-    private final String dbKind;
-    private final Optional<String> dbUrl;
-    private final String routesDir;
-    private final int maxInFlight;
-    private final int workerThreads;
+    private final Config config;
 
-    public StartupChecks(@ConfigProperty(name = "hub.db.kind") String dbKind,
-            @ConfigProperty(name = "hub.routes-dir") String routesDir,
-            @ConfigProperty(name = "hub.intake.max-in-flight", defaultValue = "256") int maxInFlight, Config config) {
-        this.dbKind = dbKind;
-        // The environment variable application.properties hands to the PostgreSQL datasource, not a key of its own.
-        this.dbUrl = config.getOptionalValue("HUB_DB_URL", String.class);
-        this.routesDir = routesDir;
-        this.maxInFlight = maxInFlight;
-        // Quarkus' own default when the key is not set.
-        this.workerThreads = config.getOptionalValue("quarkus.thread-pool.max-threads", Integer.class)
-                .orElse(Math.max(200, 8 * Runtime.getRuntime().availableProcessors()));
+    public StartupChecks(Config config) {
+        this.config = config;
     }
 
     /** First of the BeforeInitialize observers: nothing (the embedded broker) starts for a refused start. */
     void beforeCamelInitializes(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) BeforeInitialize event) {
-        List<String> problems = new ArrayList<>(problems(dbKind, dbUrl, Path.of(routesDir)));
-        threadProblem(maxInFlight, workerThreads).ifPresent(problems::add);
+        List<String> problems = problemsOf(config);
         if (!problems.isEmpty()) {
             throw new MisconfiguredException(String.join("; ", problems));
         }
+    }
+
+    /**
+     * Every problem of the configuration, read key by key: also asked by the embedded broker's early start
+     * ({@code EarlyBrokerStart}), before Quarkus' configuration objects exist, so that a refused start starts no broker.
+     */
+    public static List<String> problemsOf(Config config) {
+        // The environment variable application.properties hands to the PostgreSQL datasource, not a key of its own.
+        List<String> problems = new ArrayList<>(problems(
+                config.getOptionalValue("hub.db.kind", String.class).orElse("h2"),
+                config.getOptionalValue("HUB_DB_URL", String.class),
+                Path.of(config.getOptionalValue("hub.routes-dir", String.class).orElse("routes"))));
+        threadProblem(config.getOptionalValue("hub.intake.max-in-flight", Integer.class).orElse(256),
+                // Quarkus' own default when the key is not set.
+                config.getOptionalValue("quarkus.thread-pool.max-threads", Integer.class)
+                        .orElse(Math.max(200, 8 * Runtime.getRuntime().availableProcessors())))
+                .ifPresent(problems::add);
+        return problems;
     }
 
     /** What is wrong with these settings, one sentence each (empty: nothing). */

@@ -1,0 +1,103 @@
+package io.handoff.hub.kafka;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.BeforeDestroyed;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logging.Logger;
+
+import io.handoff.hub.support.StartupChecks;
+
+/**
+ * Starts the embedded broker on its own thread as soon as the application's beans exist, so that the broker's own
+ * start runs while Quarkus migrates the database and Camel loads the routes, instead of after them.
+ * {@link KafkaBootstrap} takes the started broker over before Camel starts its routes, and stops it after Camel has
+ * stopped. CDI's {@code @Initialized(ApplicationScoped.class)} event is the earliest point the application is called;
+ * Quarkus fires it before its runtime configuration objects exist, so the broker's settings are read here from the
+ * raw configuration (the keys {@link KafkaSettings} maps, which {@link KafkaBootstrap} compares). Settings that
+ * {@link StartupChecks} refuses start no broker. A broker nobody took over (the start failed later, before Camel
+ * started) is stopped when the application's beans are destroyed, so its threads do not outlive a failed start.
+ */
+@ApplicationScoped
+class EarlyBrokerStart {
+
+    private static final Logger LOG = Logger.getLogger(EarlyBrokerStart.class);
+
+    private static volatile CompletableFuture<Started> starting;
+    private static volatile boolean taken;
+
+    /** A started broker and how long its start took. */
+    record Started(EmbeddedKafkaBroker broker, long startMs) {
+    }
+
+    static void begin(@Observes @Initialized(ApplicationScoped.class) Object event) {
+        Config config = ConfigProvider.getConfig();
+        boolean external = config.getOptionalValue("hub.kafka.bootstrap-servers", String.class)
+                .filter(s -> !s.isBlank()).isPresent();
+        if (external || !StartupChecks.problemsOf(config).isEmpty()) {
+            return; // a refused start starts no broker: StartupChecks says why at BeforeInitialize
+        }
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(
+                config.getOptionalValue("hub.kafka.embedded.port", Integer.class).orElse(9092),
+                config.getOptionalValue("hub.kafka.embedded.controller-port", Integer.class).orElse(9093),
+                config.getOptionalValue("hub.kafka.embedded.log-dir", Path.class).orElse(Path.of("data/kafka")));
+        CompletableFuture<Started> future = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            long began = System.nanoTime();
+            try {
+                broker.start();
+                future.complete(new Started(broker, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began)));
+            } catch (Throwable e) {
+                future.completeExceptionally(e);
+            }
+        }, "embedded-kafka-start");
+        thread.setDaemon(true);
+        starting = future;
+        taken = false;
+        thread.start();
+    }
+
+    /** The broker started early, waited for: empty if none was begun. Throws what its start threw. */
+    static Optional<Started> take() {
+        CompletableFuture<Started> future = starting;
+        if (future == null) {
+            return Optional.empty();
+        }
+        taken = true;
+        try {
+            return Optional.of(future.get());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException("the embedded Kafka broker did not start", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the embedded Kafka broker", e);
+        }
+    }
+
+    static void abandon(@Observes @BeforeDestroyed(ApplicationScoped.class) Object event) {
+        CompletableFuture<Started> future = starting;
+        if (future == null || taken) {
+            return;
+        }
+        try {
+            future.get().broker().stop();
+            LOG.info("embedded Kafka broker stopped (the hub did not start)");
+        } catch (ExecutionException e) {
+            // it did not start: nothing to stop
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
