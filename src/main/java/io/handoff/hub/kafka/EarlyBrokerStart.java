@@ -16,6 +16,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import io.handoff.hub.support.StartupChecks;
+import io.quarkus.runtime.LaunchMode;
 
 /**
  * Starts the embedded broker on its own thread as soon as the application's beans exist, so that the broker's own
@@ -40,6 +41,10 @@ class EarlyBrokerStart {
     }
 
     static void begin(@Observes @Initialized(ApplicationScoped.class) Object event) {
+        if (LaunchMode.current() != LaunchMode.NORMAL) {
+            // Tests and dev mode add configuration at runtime (test resources' ports and folders), after this event.
+            return;
+        }
         Config config = ConfigProvider.getConfig();
         boolean external = config.getOptionalValue("hub.kafka.bootstrap-servers", String.class)
                 .filter(s -> !s.isBlank()).isPresent();
@@ -66,7 +71,10 @@ class EarlyBrokerStart {
         thread.start();
     }
 
-    /** The broker started early, waited for: empty if none was begun. Throws what its start threw. */
+    /**
+     * The broker started early, waited for; empty if none was begun (an external cluster, tests) or its start failed
+     * (then {@link KafkaBootstrap} starts one itself, and reports that start's failure if it fails again).
+     */
     static Optional<Started> take() {
         CompletableFuture<Started> future = starting;
         if (future == null) {
@@ -76,10 +84,8 @@ class EarlyBrokerStart {
         try {
             return Optional.of(future.get());
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException("the embedded Kafka broker did not start", e.getCause());
+            LOG.debugf(e.getCause(), "the embedded Kafka broker's early start failed; starting it again");
+            return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the embedded Kafka broker", e);

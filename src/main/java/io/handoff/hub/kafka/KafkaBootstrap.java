@@ -78,24 +78,26 @@ public class KafkaBootstrap {
 
     private void startEmbeddedBroker() {
         KafkaSettings.Embedded embedded = settings.embedded();
-        Optional<EarlyBrokerStart.Started> early = EarlyBrokerStart.take();
-        broker = early.map(EarlyBrokerStart.Started::broker)
-                .orElseGet(() -> new EmbeddedKafkaBroker(embedded.port(), embedded.controllerPort(), embedded.logDir()));
-        String mismatch = !bootstrapServers.equals(broker.bootstrapServers())
-                ? "camel.component.kafka.brokers is " + bootstrapServers + " but the embedded broker listens on "
-                        + broker.bootstrapServers()
-                : !broker.logDir().equals(embedded.logDir().toAbsolutePath())
-                        ? "the embedded broker keeps its data in " + broker.logDir()
-                                + " but hub.kafka.embedded.log-dir is " + embedded.logDir()
-                        : null;
-        if (mismatch != null) {
-            broker.stop();
-            broker = null;
-            throw new IllegalStateException(mismatch);
-        }
+        Optional<EarlyBrokerStart.Started> early = EarlyBrokerStart.take().filter(started -> {
+            // Started from the configuration as it was at boot: used only if it agrees with the settings now.
+            boolean agrees = started.broker().bootstrapServers().equals(bootstrapServers)
+                    && started.broker().logDir().equals(embedded.logDir().toAbsolutePath());
+            if (!agrees) {
+                LOG.debugf("the broker started at boot (%s, %s) does not match the settings; starting another",
+                        started.broker().bootstrapServers(), started.broker().logDir());
+                started.broker().stop();
+            }
+            return agrees;
+        });
         if (early.isPresent()) {
+            broker = early.get().broker();
             brokerStartMs = early.get().startMs();
         } else {
+            broker = new EmbeddedKafkaBroker(embedded.port(), embedded.controllerPort(), embedded.logDir());
+            if (!bootstrapServers.equals(broker.bootstrapServers())) {
+                throw new IllegalStateException("camel.component.kafka.brokers is " + bootstrapServers
+                        + " but the embedded broker listens on " + broker.bootstrapServers());
+            }
             long started = System.nanoTime();
             broker.start();
             brokerStartMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
