@@ -37,18 +37,21 @@ public final class CdsTraining {
                 "-jar", "target/quarkus-app/quarkus-run.jar"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(data.resolve("hub.log").toFile());
+        // The hub's own defaults only: none of the developer's hub, Kafka, Quarkus or Camel settings (an external
+        // cluster, a database) reach the training run.
+        builder.environment().keySet().removeIf(name -> name.startsWith("HUB_") || name.startsWith("KAFKA_")
+                || name.startsWith("QUARKUS_") || name.startsWith("CAMEL_"));
+        builder.environment().put("HUB_ROUTES_DIR", Path.of("routes").toAbsolutePath().toString());
         builder.environment().put("HUB_DATA_DIR", data.toString());
         builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(http));
         builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
         builder.environment().put("HUB_KAFKA_EMBEDDED_PORT", Integer.toString(freePort()));
         builder.environment().put("HUB_KAFKA_EMBEDDED_CONTROLLER_PORT", Integer.toString(freePort()));
-        builder.environment().remove("KAFKA_BOOTSTRAP_SERVERS");
-        builder.environment().remove("HUB_DB_URL");
         Files.deleteIfExists(archive);
         long started = System.nanoTime();
         Process hub = builder.start();
         try {
-            awaitReady(hub, management);
+            awaitReady(hub, management, data.resolve("hub.log"));
             System.out.printf("cds training: hub ready after %d ms; stopping it to write %s%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), archive);
         } finally {
@@ -64,14 +67,15 @@ public final class CdsTraining {
         delete(data);
     }
 
-    private static void awaitReady(Process hub, int management) throws Exception {
+    private static void awaitReady(Process hub, int management, Path log) throws Exception {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management + "/q/health/ready"))
                 .timeout(Duration.ofSeconds(5)).build();
         long deadline = System.nanoTime() + READY_WITHIN.toNanos();
         while (System.nanoTime() < deadline) {
             if (!hub.isAlive()) {
-                throw new IllegalStateException("the hub of the training run ended with exit code " + hub.exitValue());
+                throw new IllegalStateException("the hub of the training run ended with exit code " + hub.exitValue()
+                        + "; its log: " + log);
             }
             try {
                 if (client.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
@@ -82,7 +86,8 @@ public final class CdsTraining {
             }
             Thread.sleep(100);
         }
-        throw new IllegalStateException("the hub of the training run was not ready within " + READY_WITHIN);
+        throw new IllegalStateException("the hub of the training run was not ready within " + READY_WITHIN
+                + "; its log: " + log);
     }
 
     private static int freePort() throws IOException {

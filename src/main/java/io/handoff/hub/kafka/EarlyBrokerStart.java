@@ -1,10 +1,12 @@
 package io.handoff.hub.kafka;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.BeforeDestroyed;
@@ -32,6 +34,9 @@ import io.quarkus.runtime.LaunchMode;
 class EarlyBrokerStart {
 
     private static final Logger LOG = Logger.getLogger(EarlyBrokerStart.class);
+
+    /** How long a failed start waits for a broker still starting, to stop it. */
+    private static final Duration ABANDON_WAIT = Duration.ofSeconds(60);
 
     private static volatile CompletableFuture<Started> starting;
     private static volatile boolean taken;
@@ -98,10 +103,14 @@ class EarlyBrokerStart {
             return;
         }
         try {
-            future.get().broker().stop();
+            future.get(ABANDON_WAIT.toSeconds(), TimeUnit.SECONDS).broker().stop();
             LOG.info("embedded Kafka broker stopped (the hub did not start)");
         } catch (ExecutionException e) {
             // it did not start: nothing to stop
+        } catch (TimeoutException e) {
+            // its start hangs: the JVM's exit (a failed start ends it) stops its daemon thread
+            LOG.warnf("the embedded Kafka broker was still starting %d s after the hub's start failed; not waiting",
+                    ABANDON_WAIT.toSeconds());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
