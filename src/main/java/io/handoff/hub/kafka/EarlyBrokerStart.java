@@ -38,8 +38,8 @@ class EarlyBrokerStart {
     /** How long a failed start waits for a broker still starting, to stop it. */
     private static final Duration ABANDON_WAIT = Duration.ofSeconds(60);
 
+    /** The broker being started, until {@link KafkaBootstrap} takes it ({@link #take()}); null when none is. */
     private static volatile CompletableFuture<Started> starting;
-    private static volatile boolean taken;
 
     /** A started broker and how long its start took. */
     record Started(EmbeddedKafkaBroker broker, long startMs) {
@@ -72,7 +72,6 @@ class EarlyBrokerStart {
         }, "embedded-kafka-start");
         thread.setDaemon(true);
         starting = future;
-        taken = false;
         thread.start();
     }
 
@@ -85,7 +84,7 @@ class EarlyBrokerStart {
         if (future == null) {
             return Optional.empty();
         }
-        taken = true;
+        starting = null;
         try {
             return Optional.of(future.get());
         } catch (ExecutionException e) {
@@ -99,8 +98,8 @@ class EarlyBrokerStart {
 
     static void abandon(@Observes @BeforeDestroyed(ApplicationScoped.class) Object event) {
         CompletableFuture<Started> future = starting;
-        if (future == null || taken) {
-            return;
+        if (future == null) {
+            return; // none begun, or taken over
         }
         try {
             future.get(ABANDON_WAIT.toSeconds(), TimeUnit.SECONDS).broker().stop();

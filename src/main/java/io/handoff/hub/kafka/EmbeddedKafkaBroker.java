@@ -53,6 +53,11 @@ public final class EmbeddedKafkaBroker {
         return logDir;
     }
 
+    /** Whether both listen on the same ports and keep their data in the same folder. */
+    public boolean sameAs(EmbeddedKafkaBroker other) {
+        return brokerPort == other.brokerPort && controllerPort == other.controllerPort && logDir.equals(other.logDir);
+    }
+
     /** Starts the broker; returns once its listeners are bound and metadata has caught up. */
     public synchronized void start() {
         if (server != null) {

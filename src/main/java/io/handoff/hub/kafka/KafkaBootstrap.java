@@ -78,26 +78,25 @@ public class KafkaBootstrap {
 
     private void startEmbeddedBroker() {
         KafkaSettings.Embedded embedded = settings.embedded();
-        Optional<EarlyBrokerStart.Started> early = EarlyBrokerStart.take().filter(started -> {
-            // Started from the configuration as it was at boot: used only if it agrees with the settings now.
-            boolean agrees = started.broker().bootstrapServers().equals(bootstrapServers)
-                    && started.broker().logDir().equals(embedded.logDir().toAbsolutePath());
-            if (!agrees) {
-                LOG.debugf("the broker started at boot (%s, %s) does not match the settings; starting another",
-                        started.broker().bootstrapServers(), started.broker().logDir());
-                started.broker().stop();
-            }
-            return agrees;
-        });
-        if (early.isPresent()) {
+        EmbeddedKafkaBroker wanted = new EmbeddedKafkaBroker(embedded.port(), embedded.controllerPort(),
+                embedded.logDir());
+        if (!bootstrapServers.equals(wanted.bootstrapServers())) {
+            // Refused before taking an early broker over: that one is stopped with the failed start's beans.
+            throw new IllegalStateException("camel.component.kafka.brokers is " + bootstrapServers
+                    + " but the embedded broker listens on " + wanted.bootstrapServers());
+        }
+        // Started from the configuration as it was at boot: used only if it agrees with the settings now.
+        Optional<EarlyBrokerStart.Started> early = EarlyBrokerStart.take();
+        if (early.isPresent() && early.get().broker().sameAs(wanted)) {
             broker = early.get().broker();
             brokerStartMs = early.get().startMs();
         } else {
-            broker = new EmbeddedKafkaBroker(embedded.port(), embedded.controllerPort(), embedded.logDir());
-            if (!bootstrapServers.equals(broker.bootstrapServers())) {
-                throw new IllegalStateException("camel.component.kafka.brokers is " + bootstrapServers
-                        + " but the embedded broker listens on " + broker.bootstrapServers());
-            }
+            early.ifPresent(started -> {
+                LOG.debugf("the broker started at boot (%s, %s) does not match the settings; starting another",
+                        started.broker().bootstrapServers(), started.broker().logDir());
+                started.broker().stop();
+            });
+            broker = wanted;
             long started = System.nanoTime();
             broker.start();
             brokerStartMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);

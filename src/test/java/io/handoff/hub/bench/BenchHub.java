@@ -209,14 +209,9 @@ final class BenchHub implements AutoCloseable {
         }
     }
 
-    /** The hub's resident set size in MiB (Linux {@code /proc}). */
+    /** The hub's resident set size in MiB (Linux {@code /proc/<pid>/status} {@code VmRSS}, in KiB). */
     long rssMiB() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-            }
-        }
-        throw new IOException("no VmRSS for " + process.pid());
+        return procField("status", "VmRSS:") / 1024;
     }
 
     /**
@@ -225,12 +220,17 @@ final class BenchHub implements AutoCloseable {
      * counted when they are made.
      */
     long writtenMiB() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "io"))) {
-            if (line.startsWith("write_bytes:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) / (1024 * 1024);
+        return procField("io", "write_bytes:") / (1024 * 1024);
+    }
+
+    /** The number on the line of {@code /proc/<pid>/<file>} that starts with {@code key}. */
+    private long procField(String file, String key) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), file))) {
+            if (line.startsWith(key)) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         }
-        throw new IOException("no write_bytes for " + process.pid());
+        throw new IOException("no " + key + " in /proc/" + process.pid() + "/" + file);
     }
 
     /** True if any of this hub's starts logged an OutOfMemoryError. */

@@ -18,12 +18,10 @@ import org.jboss.logmanager.ExtLogRecord;
 public final class LogCapture extends Handler implements AutoCloseable {
 
     private final Logger logger;
-    private final Level level;
     private final List<String> lines = new CopyOnWriteArrayList<>();
 
     private LogCapture(String category, Level level) {
         this.logger = Logger.getLogger(category);
-        this.level = level;
         setLevel(level);
         logger.addHandler(this);
     }
@@ -45,7 +43,7 @@ public final class LogCapture extends Handler implements AutoCloseable {
 
     @Override
     public void publish(LogRecord record) {
-        if (record.getLevel().intValue() < level.intValue()) {
+        if (!isLoggable(record)) {
             return;
         }
         String message = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
