@@ -1,5 +1,6 @@
 package io.handoff.hub.propagation;
 
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -21,8 +22,13 @@ import javax.sql.DataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
+import org.springframework.jdbc.core.BatchPreparedStatementSetter;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.SqlTypeValue;
+import org.springframework.jdbc.core.StatementCreatorUtils;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.support.GeneratedKeyHolder;
+import org.springframework.jdbc.support.KeyHolder;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import io.handoff.hub.consent.ConsentLedger.Key;
@@ -91,17 +97,68 @@ public class Deliveries {
 
     /** Inserts the row unless this change was planned for this system before; true if inserted. */
     public boolean insert(Planned p) {
-        return insert(p, clock.instant());
-    }
-
-    private boolean insert(Planned p, Instant now) {
-        return jdbc.update(INSERT, values(p, now)) == 1;
+        return insertAll(List.of(p))[0];
     }
 
     private static final String INSERT = "INSERT INTO delivery (change_id, system, kind, hub_id, channel, purpose, state,"
             + " reason, email, system_id, origin_system, origin_event, event_time, received_at, planned_at, status,"
             + " status_reason, attempts, next_attempt_at, replays, payload)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?) ON CONFLICT DO NOTHING";
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?)";
+
+    /** A delivery's lookup row; its unique key (change_id, system) refuses a change planned twice for a system. */
+    private static final String INSERT_KEY = "INSERT INTO delivery_key (id, change_id, system, kind, hub_id, channel,"
+            + " purpose) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+
+    /**
+     * Inserts the rows, each with its {@code delivery_key} row, in one transaction (the caller's, if it has one): both
+     * with JDBC batches, the deliveries first for their generated ids. A row whose change was planned for its system
+     * before (its key row is refused) is deleted again before the commit. Answers, per row, whether it was inserted.
+     */
+    private boolean[] insertAll(List<Planned> rows) {
+        boolean[] inserted = new boolean[rows.size()];
+        if (rows.isEmpty()) {
+            return inserted;
+        }
+        Instant now = clock.instant();
+        return transactions.execute(tx -> {
+            KeyHolder generated = new GeneratedKeyHolder();
+            jdbc.batchUpdate(connection -> connection.prepareStatement(INSERT, new String[] { "id" }),
+                    new BatchPreparedStatementSetter() {
+                        @Override
+                        public void setValues(PreparedStatement statement, int i) throws SQLException {
+                            Object[] values = values(rows.get(i), now);
+                            for (int column = 0; column < values.length; column++) {
+                                StatementCreatorUtils.setParameterValue(statement, column + 1,
+                                        SqlTypeValue.TYPE_UNKNOWN, values[column]);
+                            }
+                        }
+
+                        @Override
+                        public int getBatchSize() {
+                            return rows.size();
+                        }
+                    }, generated);
+            List<Long> ids = generated.getKeyList().stream()
+                    .map(key -> ((Number) key.values().iterator().next()).longValue()).toList();
+            List<Object[]> keys = new ArrayList<>(rows.size());
+            for (int i = 0; i < rows.size(); i++) {
+                Planned p = rows.get(i);
+                keys.add(new Object[] { ids.get(i), p.changeId(), p.system(), p.kind(), p.hubId(), p.channel(),
+                    p.purpose() });
+            }
+            int[] counts = jdbc.batchUpdate(INSERT_KEY, keys);
+            List<Long> twice = new ArrayList<>();
+            for (int i = 0; i < rows.size(); i++) {
+                inserted[i] = counts[i] != 0;
+                if (!inserted[i]) {
+                    twice.add(ids.get(i));
+                }
+            }
+            Sql.inChunks(null, twice, (marks, args) -> jdbc.update("DELETE FROM delivery WHERE id IN (" + marks + ")",
+                    args));
+            return inserted;
+        });
+    }
 
     private static Object[] values(Planned p, Instant now) {
         return new Object[] { p.changeId(), p.system(), p.kind(), p.hubId(), p.channel(), p.purpose(),
@@ -119,7 +176,7 @@ public class Deliveries {
     public Set<ChangeSystem> planned(Collection<String> changeIds) {
         Set<ChangeSystem> found = new HashSet<>();
         Sql.inChunks(null, changeIds.stream().distinct().toList(), (marks, args) -> jdbc.query("SELECT change_id, system"
-                + " FROM delivery WHERE change_id IN (" + marks + ")",
+                + " FROM delivery_key WHERE change_id IN (" + marks + ")",
                 rs -> {
                     found.add(new ChangeSystem(rs.getString(1), rs.getString(2)));
                 }, args));
@@ -127,18 +184,17 @@ public class Deliveries {
     }
 
     /**
-     * Inserts rows with one JDBC batch, none of them planned before ({@link #planned}). A row another replica inserted
+     * Inserts rows with JDBC batches, none of them planned before ({@link #planned}). A row another replica inserted
      * meanwhile (two replicas planning one event during a rebalance) is left as it is, and the planner's later writes
      * to its rows are conditional on the status it planned ({@link #skip}, {@link #reopen}).
      */
     public void insertNew(List<Planned> rows) {
-        Instant now = clock.instant();
-        jdbc.batchUpdate(INSERT, rows.stream().map(p -> values(p, now)).toList());
+        insertAll(rows);
     }
 
     /** The id of the delivery of a change to a system, if it was planned. */
     public Optional<Long> idOf(String changeId, String system) {
-        return jdbc.query("SELECT id FROM delivery WHERE change_id = ? AND system = ?", (rs, i) -> rs.getLong(1),
+        return jdbc.query("SELECT id FROM delivery_key WHERE change_id = ? AND system = ?", (rs, i) -> rs.getLong(1),
                 changeId, system).stream().findFirst();
     }
 
@@ -172,19 +228,22 @@ public class Deliveries {
                 .forEach(c -> bySize.computeIfAbsent(c.systems().size(), n -> new ArrayList<>()).add(c));
         int superseded = 0;
         for (Map.Entry<Integer, List<Superseding>> group : bySize.entrySet()) {
-            String which = " WHERE hub_id = ? AND channel = ? AND purpose = ? AND kind = ? AND status IN (?, ?)"
-                    + " AND change_id <> ? AND system IN (" + Sql.marks(group.getKey()) + ")";
+            String which = " WHERE id IN (SELECT k.id FROM delivery_key k WHERE k.hub_id = ? AND k.channel = ?"
+                    + " AND k.purpose = ? AND k.kind = ? AND k.change_id <> ? AND k.system IN ("
+                    + Sql.marks(group.getKey()) + ")) AND status IN (?, ?)";
             List<Object[]> waiting = new ArrayList<>();
             List<Object[]> sending = new ArrayList<>();
             for (Superseding c : group.getValue()) {
                 String why = truncate(SUPERSEDED_BY_CHANGE + c.newer(), 255);
                 List<Object> args = new ArrayList<>(List.of(SUPERSEDED, why, c.hubId(), c.channel(), c.purpose(),
-                        c.kind(), PENDING, FAILED, c.newer()));
+                        c.kind(), c.newer()));
                 args.addAll(c.systems());
+                args.addAll(List.of(PENDING, FAILED));
                 waiting.add(args.toArray());
                 List<Object> marks = new ArrayList<>(List.of(why, c.hubId(), c.channel(), c.purpose(), c.kind(),
-                        SENDING, SENDING, c.newer()));
+                        c.newer()));
                 marks.addAll(c.systems());
+                marks.addAll(List.of(SENDING, SENDING));
                 sending.add(marks.toArray());
             }
             // One being sent right now stays claimed (nothing newer may overtake it), marked: if its call fails it is
@@ -216,8 +275,8 @@ public class Deliveries {
         Sql.inChunks(null, hubIds.stream().distinct().toList(), (marks, args) -> {
             List<Object> all = new ArrayList<>(List.of(args));
             all.addAll(List.of(Delivery.KIND_CONSENT, SENDING));
-            jdbc.query("SELECT hub_id, channel, purpose, system FROM delivery WHERE hub_id IN (" + marks + ")"
-                    + " AND kind = ? AND status = ?", rs -> {
+            jdbc.query("SELECT k.hub_id, k.channel, k.purpose, k.system FROM delivery_key k JOIN delivery d"
+                    + " ON d.id = k.id WHERE k.hub_id IN (" + marks + ") AND k.kind = ? AND d.status = ?", rs -> {
                         sending.computeIfAbsent(new Key(rs.getString(1), rs.getString(2), rs.getString(3)),
                                 k -> new HashSet<>()).add(rs.getString(4));
                     }, all.toArray());
@@ -239,8 +298,8 @@ public class Deliveries {
 
     /** Turns a planned skip back into a delivery due now. */
     public void reopen(String changeId, String system, String why) {
-        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = ? WHERE change_id = ?"
-                + " AND system = ? AND status = ?", PENDING, truncate(why, 255), Sql.timestamp(clock.instant()),
+        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = ? WHERE id IN (SELECT id"
+                + " FROM delivery_key WHERE change_id = ? AND system = ?) AND status = ?", PENDING, truncate(why, 255), Sql.timestamp(clock.instant()),
                 changeId, system, SKIPPED);
     }
 
@@ -251,8 +310,8 @@ public class Deliveries {
             args.add(new Object[] { SKIPPED, truncate(why.get(i), 255), rows.get(i).changeId(), rows.get(i).system(),
                 PENDING });
         }
-        jdbc.batchUpdate("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE change_id = ?"
-                + " AND system = ? AND status = ?", args);
+        jdbc.batchUpdate("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE id IN"
+                + " (SELECT id FROM delivery_key WHERE change_id = ? AND system = ?) AND status = ?", args);
     }
 
     /** Deliveries claimed together: only the holder of {@code token} may record their outcomes. */
@@ -313,9 +372,10 @@ public class Deliveries {
      * (address: field) is still open (waiting, being sent, or left in flight by a replica that died, until it is taken
      * over and finished) for the system, so a system never receives two changes of one customer out of order.
      */
-    private static final String NOT_BEHIND_AN_OPEN_ONE = " AND NOT EXISTS (SELECT 1 FROM delivery o"
-            + " WHERE o.hub_id = d.hub_id AND o.system = d.system AND o.channel = d.channel AND o.purpose = d.purpose"
-            + " AND o.kind = d.kind AND d.kind IN ('consent', 'address') AND o.id < d.id"
+    private static final String NOT_BEHIND_AN_OPEN_ONE = " AND NOT EXISTS (SELECT 1 FROM delivery_key k"
+            + " JOIN delivery o ON o.id = k.id"
+            + " WHERE k.hub_id = d.hub_id AND k.system = d.system AND k.channel = d.channel AND k.purpose = d.purpose"
+            + " AND k.kind = d.kind AND d.kind IN ('consent', 'address') AND k.id < d.id"
             + " AND o.status IN ('" + PENDING + "', '" + SENDING + "'))";
 
     /** The receipt fields of one call. */
@@ -522,8 +582,9 @@ public class Deliveries {
         if (!Delivery.KIND_CONSENT.equals(d.kind()) && !d.isAddress()) {
             return Optional.empty();
         }
-        return jdbc.query("SELECT id FROM delivery WHERE system = ? AND hub_id = ? AND channel = ? AND purpose = ?"
-                + " AND kind = ? AND id > ? AND status <> ? ORDER BY id DESC", (rs, i) -> rs.getLong(1), d.system(),
+        return jdbc.query("SELECT k.id FROM delivery_key k JOIN delivery o ON o.id = k.id WHERE k.system = ?"
+                + " AND k.hub_id = ? AND k.channel = ? AND k.purpose = ? AND k.kind = ? AND k.id > ? AND o.status <> ?"
+                + " ORDER BY k.id DESC", (rs, i) -> rs.getLong(1), d.system(),
                 d.hubId(), d.channel(), d.purpose(), d.kind(), d.id(), SUPERSEDED).stream().findFirst();
     }
 

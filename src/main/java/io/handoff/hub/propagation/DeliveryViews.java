@@ -50,7 +50,8 @@ public class DeliveryViews {
     /** Every receipt of one customer, newest change first. */
     public ArrayNode receiptsOf(String hubId) {
         ArrayNode out = Json.MAPPER.createArrayNode();
-        jdbc.query("SELECT " + RECEIPT_COLUMNS + " FROM delivery WHERE hub_id = ? ORDER BY id DESC",
+        jdbc.query("SELECT " + RECEIPT_COLUMNS + " FROM delivery WHERE id IN (SELECT id FROM delivery_key"
+                + " WHERE hub_id = ?) ORDER BY id DESC",
                 (rs, i) -> receiptRow(rs, i), hubId).forEach(out::add);
         return out;
     }

@@ -225,6 +225,9 @@ public class PropagationPlanner {
                 inserted.put(c, mine);
             }
         }
+        // System by system (a stable sort: each system's rows keep the changes' order, which their ids must follow), so
+        // that the rows a lane claims and records together lie next to each other in the table's pages.
+        rows.sort(java.util.Comparator.comparing(Deliveries.Planned::system));
         deliveries.insertNew(rows);
         if (inserted.isEmpty()) {
             return due;

@@ -242,8 +242,8 @@ public class ReconciliationStore {
     }
 
     private static String openDelivery() {
-        return "SELECT 1 FROM delivery d WHERE d.hub_id = c.hub_id AND d.system = ? AND d.channel = 'email'"
-                + " AND d.purpose = ? AND d.status IN ('pending', 'sending')";
+        return "SELECT 1 FROM delivery_key k JOIN delivery d ON d.id = k.id WHERE k.hub_id = c.hub_id AND k.system = ?"
+                + " AND k.channel = 'email' AND k.purpose = ? AND d.status IN ('pending', 'sending')";
     }
 
     /**

@@ -65,8 +65,11 @@ class LoadBench {
     static final List<Integer> PROPAGATION_RATES = rates("bench.propagation-rates", "50,200,1000");
     static final int CONNECTIONS = Integer.getInteger("bench.connections", 32);
     static final List<String> SUBSCRIBERS = FaultRunsBench.SUBSCRIBERS;
-    /** Consent events loaded straight onto the consent topic for the ledger step (60 s at the aim's 1,000/s). */
-    static final int LEDGER_EVENTS = Integer.getInteger("bench.ledger-events", 60_000);
+    /**
+     * Consent events loaded straight onto the consent topic for the ledger step: enough for more than 60 s of
+     * decisions at up to 1,500/s (the aim is 1,000/s sustained for 60 s; a faster run is reported as not shown).
+     */
+    static final int LEDGER_EVENTS = Integer.getInteger("bench.ledger-events", 90_000);
     /** The steps to run: start-up, baselines, ledger, propagation, intake, saturation (default: all). */
     static final List<String> STEPS = List.of(System.getProperty("bench.steps",
             "start-up,baselines,ledger,propagation,intake,saturation").split(","));
@@ -276,6 +279,7 @@ class LoadBench {
         long[] span = decisions(db, prefix, decidedFrom);
         double seconds = Math.max(span[2] - span[1], 1) / 1000.0;
         measured.put("ledger", span[0] / seconds);
+        measured.put("ledger-seconds", seconds);
         note("ledger: %d consent.changed loaded onto the topic in %.1f s; %d decided in %.1f s from the first to the"
                 + " last decision = %.0f decisions/s", LEDGER_EVENTS, produced, span[0], seconds, span[0] / seconds);
         long sent = System.nanoTime();
@@ -299,7 +303,14 @@ class LoadBench {
      */
     void aims() {
         note("aims (2 cores; each must hold on H2 and on PostgreSQL, this run: the database above):");
-        aim("ledger >= 1,000 decisions/s sustained for 60 s", "ledger", v -> v >= 1_000, "%.0f decisions/s");
+        Double ledgerSeconds = measured.get("ledger-seconds");
+        if (ledgerSeconds != null && ledgerSeconds < 60 && measured.get("ledger") >= 1_000) {
+            // The rate was reached, but the step's events were decided in under a minute: not shown to be sustained.
+            note("  | ledger >= 1,000 decisions/s sustained for 60 s | %.0f decisions/s for only %.0f s | NOT SHOWN"
+                    + " (raise -Dbench.ledger-events) |", measured.get("ledger"), ledgerSeconds);
+        } else {
+            aim("ledger >= 1,000 decisions/s sustained for 60 s", "ledger", v -> v >= 1_000, "%.0f decisions/s");
+        }
         aim("intake saturation >= 50 % of the bare endpoint", "saturation-share", v -> v >= 0.5, "%.0f %%", 100);
         aim("intake: 0 not 2xx at 1,000/s open loop", "intake-not-2xx-1000", v -> v == 0, "%.0f not 2xx");
         aim("propagation p99 < 250 ms at 200/s", "propagation-p99-200", v -> v < 250, "%.0f ms");

@@ -127,6 +127,40 @@ class MigrationsTest {
         }
     }
 
+    /**
+     * V1.8.0 moves the deliveries' lookups (by change, by customer) to delivery_key: the deliveries an installation
+     * planned before get their key rows, and a change planned before is still refused a second row.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgresql" })
+    void deliveriesPlannedBeforeTheLookupTableKeepTheirKeys(String kind) {
+        try (Database db = open(kind)) {
+            Flyway.configure().configuration(flyway(db.dataSource()).getConfiguration()).target("1.7.0").load()
+                    .migrate();
+            execute(db.dataSource(), "INSERT INTO delivery (change_id, system, kind, hub_id, channel, purpose, state,"
+                    + " origin_system, origin_event, event_time, received_at, planned_at, status, attempts, replays)"
+                    + " VALUES ('change-1', 'klaviyo', 'consent', 'hub-1', 'email', 'marketing', 'unsubscribed',"
+                    + " 'shopify', 'shopify#1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'pending', 0,"
+                    + " 0)");
+            migrate(db.dataSource());
+            var keys = new org.springframework.jdbc.core.JdbcTemplate(db.dataSource()).queryForList("SELECT k.id,"
+                    + " k.change_id, k.system, k.kind, k.hub_id, k.channel, k.purpose FROM delivery_key k JOIN delivery d"
+                    + " ON d.id = k.id");
+            assertEquals(1, keys.size());
+            assertEquals(List.of("change-1", "klaviyo", "consent", "hub-1", "email", "marketing"),
+                    keys.get(0).values().stream().skip(1).toList());
+            execute(db.dataSource(), "INSERT INTO delivery (change_id, system, kind, hub_id, channel, purpose, state,"
+                    + " origin_system, origin_event, event_time, received_at, planned_at, status, attempts, replays)"
+                    + " SELECT change_id, system, kind, hub_id, channel, purpose, state, origin_system, origin_event,"
+                    + " event_time, received_at, planned_at, status, attempts, replays FROM delivery");
+            String second = "INSERT INTO delivery_key (id, change_id, system, kind, hub_id, channel, purpose)"
+                    + " SELECT MAX(id), '%s', 'klaviyo', 'consent', 'hub-1', 'email', 'marketing' FROM delivery";
+            assertThrows(IllegalStateException.class, () -> execute(db.dataSource(), second.formatted("change-1")),
+                    "the same change for the same system is refused");
+            execute(db.dataSource(), second.formatted("change-2"));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = { "h2", "postgresql" })
     void deliveryKeyTableRejectsASecondClaimOfTheSameKey(String kind) {

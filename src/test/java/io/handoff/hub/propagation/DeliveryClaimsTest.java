@@ -133,6 +133,57 @@ class DeliveryClaimsTest {
         assertEquals(Optional.of(Deliveries.SUPERSEDED), deliveries.status(claim.deliveries().get(0).id()));
     }
 
+    /**
+     * A change is planned once per system: a redelivered ledger event, the same row twice in one batch, and two
+     * replicas planning it at the same moment each leave one delivery (the lookup table's unique key decides, and a
+     * refused row's delivery is removed again before the commit).
+     */
+    @Test
+    void aChangePlannedTwiceForASystemIsOneDelivery() throws Exception {
+        String system = newSystem();
+        String customer = UUID.randomUUID().toString();
+        Deliveries.Planned once = planned("change-" + UUID.randomUUID(), system, customer);
+        Deliveries.Planned other = planned("change-" + UUID.randomUUID(), system, customer);
+        deliveries.insertNew(List.of(once, other, once));
+        assertEquals(false, deliveries.insert(once), "a redelivered change inserts nothing");
+        assertEquals(1, count("SELECT COUNT(*) FROM delivery WHERE change_id = ?", once.changeId()));
+        assertEquals(1, count("SELECT COUNT(*) FROM delivery WHERE change_id = ?", other.changeId()));
+        long id = deliveries.idOf(once.changeId(), system).orElseThrow();
+        assertEquals(Optional.of(id), deliveries.find(id).map(Delivery::id), "the key names the delivery row");
+
+        Deliveries.Planned raced = planned("change-" + UUID.randomUUID(), system, customer);
+        ExecutorService replicas = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Boolean>> tries = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                tries.add(replicas.submit(() -> {
+                    go.await();
+                    return deliveries.insert(raced);
+                }));
+            }
+            go.countDown();
+            int won = 0;
+            for (Future<Boolean> t : tries) {
+                won += t.get(30, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertEquals(1, won, "one replica plans the change");
+        } finally {
+            replicas.shutdownNow();
+        }
+        assertEquals(1, count("SELECT COUNT(*) FROM delivery WHERE change_id = ?", raced.changeId()));
+        assertEquals(3, count("SELECT COUNT(*) FROM delivery_key WHERE system = ?", system));
+        assertEquals(3, count("SELECT COUNT(*) FROM delivery WHERE system = ?", system),
+                "no delivery without its key is left behind");
+    }
+
+    private static Deliveries.Planned planned(String changeId, String system, String customer) {
+        Instant at = Instant.now().minusSeconds(1);
+        return new Deliveries.Planned(changeId, system, Delivery.KIND_CONSENT, customer, "email", "marketing",
+                ConsentState.UNSUBSCRIBED, null, null, null, "shopify", "/systems/shopify#" + changeId, at, at,
+                Deliveries.PENDING, null);
+    }
+
     private static String newSystem() {
         return "claims-" + UUID.randomUUID().toString().substring(0, 8);
     }
@@ -233,9 +284,9 @@ class DeliveryClaimsTest {
         assertEquals(Map.of(system, ConsentState.UNSUBSCRIBED), held.get(key(customers.get(2))));
     }
 
-    private long count(String sql, long id) throws SQLException {
+    private long count(String sql, Object value) throws SQLException {
         try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
-            s.setLong(1, id);
+            s.setObject(1, value);
             try (var rs = s.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
@@ -272,10 +323,19 @@ class DeliveryClaimsTest {
             s.setString(11, claimUntil == null ? null : "dead-replica-claim");
             s.setTimestamp(12, claimUntil == null ? null : Timestamp.from(claimUntil));
             s.executeUpdate();
+            long id;
             try (var keys = s.getGeneratedKeys()) {
                 keys.next();
-                return keys.getLong(1);
+                id = keys.getLong(1);
             }
+            // Every delivery has its lookup row (Deliveries plans both in one transaction).
+            try (PreparedStatement k = c.prepareStatement("INSERT INTO delivery_key (id, change_id, system, kind,"
+                    + " hub_id, channel, purpose) SELECT id, change_id, system, kind, hub_id, channel, purpose"
+                    + " FROM delivery WHERE id = ?")) {
+                k.setLong(1, id);
+                k.executeUpdate();
+            }
+            return id;
         }
     }
 
