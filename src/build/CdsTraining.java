@@ -34,8 +34,10 @@ public final class CdsTraining {
         int http = freePort();
         int management = freePort();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:ArchiveClassesAtExit=" + archive,
-                "-jar", "target/quarkus-app/quarkus-run.jar"));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
+        // Started in the throw-away folder: Quarkus reads a .env file and config/application.properties from the
+        // working directory, and a developer's (an external cluster, a real database) must not reach the training run.
+        ProcessBuilder builder = new ProcessBuilder(command).directory(data.toFile()).redirectErrorStream(true)
                 .redirectOutput(data.resolve("hub.log").toFile());
         // The hub's own defaults only: none of the developer's hub, Kafka, Quarkus or Camel settings (an external
         // cluster, a database) reach the training run.
