@@ -22,10 +22,9 @@ import javax.sql.DataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
+import org.springframework.jdbc.core.ArgumentPreparedStatementSetter;
 import org.springframework.jdbc.core.BatchPreparedStatementSetter;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.core.SqlTypeValue;
-import org.springframework.jdbc.core.StatementCreatorUtils;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.support.GeneratedKeyHolder;
 import org.springframework.jdbc.support.KeyHolder;
@@ -97,13 +96,16 @@ public class Deliveries {
 
     /** Inserts the row unless this change was planned for this system before; true if inserted. */
     public boolean insert(Planned p) {
-        return insertAll(List.of(p))[0];
+        return insertNew(List.of(p))[0];
     }
 
     private static final String INSERT = "INSERT INTO delivery (change_id, system, kind, hub_id, channel, purpose, state,"
             + " reason, email, system_id, origin_system, origin_event, event_time, received_at, planned_at, status,"
             + " status_reason, attempts, next_attempt_at, replays, payload)"
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?)";
+
+    /** The id of the delivery of one change to one system (bind change_id, system). */
+    private static final String ID_OF_CHANGE = "SELECT id FROM delivery_key WHERE change_id = ? AND system = ?";
 
     /** A delivery's lookup row; its unique key (change_id, system) refuses a change planned twice for a system. */
     private static final String INSERT_KEY = "INSERT INTO delivery_key (id, change_id, system, kind, hub_id, channel,"
@@ -112,9 +114,12 @@ public class Deliveries {
     /**
      * Inserts the rows, each with its {@code delivery_key} row, in one transaction (the caller's, if it has one): both
      * with JDBC batches, the deliveries first for their generated ids. A row whose change was planned for its system
-     * before (its key row is refused) is deleted again before the commit. Answers, per row, whether it was inserted.
+     * before (its key row is refused: a redelivered event, or another replica planning the same event during a
+     * rebalance) is deleted again before the commit, and the row already there is left as it is; the planner's later
+     * writes to its rows are conditional on the status it planned ({@link #skip}, {@link #reopen}). Answers, per row,
+     * whether it was inserted.
      */
-    private boolean[] insertAll(List<Planned> rows) {
+    public boolean[] insertNew(List<Planned> rows) {
         boolean[] inserted = new boolean[rows.size()];
         if (rows.isEmpty()) {
             return inserted;
@@ -126,11 +131,7 @@ public class Deliveries {
                     new BatchPreparedStatementSetter() {
                         @Override
                         public void setValues(PreparedStatement statement, int i) throws SQLException {
-                            Object[] values = values(rows.get(i), now);
-                            for (int column = 0; column < values.length; column++) {
-                                StatementCreatorUtils.setParameterValue(statement, column + 1,
-                                        SqlTypeValue.TYPE_UNKNOWN, values[column]);
-                            }
+                            new ArgumentPreparedStatementSetter(values(rows.get(i), now)).setValues(statement);
                         }
 
                         @Override
@@ -183,19 +184,9 @@ public class Deliveries {
         return found;
     }
 
-    /**
-     * Inserts rows with JDBC batches, none of them planned before ({@link #planned}). A row another replica inserted
-     * meanwhile (two replicas planning one event during a rebalance) is left as it is, and the planner's later writes
-     * to its rows are conditional on the status it planned ({@link #skip}, {@link #reopen}).
-     */
-    public void insertNew(List<Planned> rows) {
-        insertAll(rows);
-    }
-
     /** The id of the delivery of a change to a system, if it was planned. */
     public Optional<Long> idOf(String changeId, String system) {
-        return jdbc.query("SELECT id FROM delivery_key WHERE change_id = ? AND system = ?", (rs, i) -> rs.getLong(1),
-                changeId, system).stream().findFirst();
+        return jdbc.query(ID_OF_CHANGE, (rs, i) -> rs.getLong(1), changeId, system).stream().findFirst();
     }
 
     /**
@@ -298,8 +289,8 @@ public class Deliveries {
 
     /** Turns a planned skip back into a delivery due now. */
     public void reopen(String changeId, String system, String why) {
-        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = ? WHERE id IN (SELECT id"
-                + " FROM delivery_key WHERE change_id = ? AND system = ?) AND status = ?", PENDING, truncate(why, 255), Sql.timestamp(clock.instant()),
+        jdbc.update("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = ? WHERE id IN ("
+                + ID_OF_CHANGE + ") AND status = ?", PENDING, truncate(why, 255), Sql.timestamp(clock.instant()),
                 changeId, system, SKIPPED);
     }
 
@@ -310,8 +301,8 @@ public class Deliveries {
             args.add(new Object[] { SKIPPED, truncate(why.get(i), 255), rows.get(i).changeId(), rows.get(i).system(),
                 PENDING });
         }
-        jdbc.batchUpdate("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE id IN"
-                + " (SELECT id FROM delivery_key WHERE change_id = ? AND system = ?) AND status = ?", args);
+        jdbc.batchUpdate("UPDATE delivery SET status = ?, status_reason = ?, next_attempt_at = NULL WHERE id IN ("
+                + ID_OF_CHANGE + ") AND status = ?", args);
     }
 
     /** Deliveries claimed together: only the holder of {@code token} may record their outcomes. */

@@ -3,6 +3,7 @@ package io.handoff.hub.propagation;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -227,7 +228,7 @@ public class PropagationPlanner {
         }
         // System by system (a stable sort: each system's rows keep the changes' order, which their ids must follow), so
         // that the rows a lane claims and records together lie next to each other in the table's pages.
-        rows.sort(java.util.Comparator.comparing(Deliveries.Planned::system));
+        rows.sort(Comparator.comparing(Deliveries.Planned::system));
         deliveries.insertNew(rows);
         if (inserted.isEmpty()) {
             return due;
