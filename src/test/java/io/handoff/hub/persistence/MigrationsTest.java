@@ -161,6 +161,84 @@ class MigrationsTest {
         }
     }
 
+    /**
+     * V1.9.0 keys system_consent by customer first: what systems were confirmed to hold before stays, one row per
+     * system, customer, channel and purpose is still all the table takes, and the key is the only index left.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgresql" })
+    void systemHoldingsKeyedByCustomerKeepTheirRows(String kind) throws SQLException {
+        try (Database db = open(kind)) {
+            Flyway.configure().configuration(flyway(db.dataSource()).getConfiguration()).target("1.8.0").load()
+                    .migrate();
+            String insert = "INSERT INTO system_consent (system, hub_id, channel, purpose, state, confirmed_at, evidence)"
+                    + " VALUES ('%s', 'hub-1', 'email', 'marketing', 'unsubscribed', CURRENT_TIMESTAMP, 'delivery')";
+            execute(db.dataSource(), insert.formatted("klaviyo"));
+            execute(db.dataSource(), insert.formatted("hubspot"));
+            migrate(db.dataSource());
+            var jdbc = new org.springframework.jdbc.core.JdbcTemplate(db.dataSource());
+            assertEquals(List.of("hubspot", "klaviyo"), jdbc.queryForList("SELECT system FROM system_consent"
+                    + " WHERE hub_id = 'hub-1' AND channel = 'email' AND purpose = 'marketing' ORDER BY system",
+                    String.class));
+            assertThrows(IllegalStateException.class, () -> execute(db.dataSource(), insert.formatted("klaviyo")),
+                    "a second row for the same system and customer is refused");
+            execute(db.dataSource(), insert.formatted("salesforce"));
+            java.util.Map<String, List<String>> indexes = new java.util.TreeMap<>();
+            try (Connection c = db.dataSource().getConnection();
+                    java.sql.ResultSet rs = c.getMetaData().getIndexInfo(null, null, "system_consent", false, false)) {
+                while (rs.next()) {
+                    if (rs.getString("COLUMN_NAME") != null) {
+                        indexes.computeIfAbsent(rs.getString("INDEX_NAME"), k -> new java.util.ArrayList<>())
+                                .add(rs.getString("COLUMN_NAME").toLowerCase()); // in ordinal order
+                    }
+                }
+            }
+            assertEquals(List.of(List.of("hub_id", "channel", "purpose", "system")), List.copyOf(indexes.values()),
+                    "the key, customer first, is the table's only index");
+        }
+    }
+
+    /**
+     * Every index costs a write per insert (and, on H2, per update of its row): no table has two indexes on the same
+     * columns. H2 adds an index of its own for a foreign key unless one on exactly its columns exists when the key is
+     * added (db/h2/V1.9.1 re-adds customer_system_id's key so that it uses customer_system_id_hub).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgresql" })
+    void noIndexRepeatsAnother(String kind) throws SQLException {
+        try (Database db = open(kind)) {
+            migrate(db.dataSource());
+            List<String> repeated = new java.util.ArrayList<>();
+            try (Connection c = db.dataSource().getConnection()) {
+                List<String> tables = new java.util.ArrayList<>();
+                try (java.sql.ResultSet rs = c.getMetaData().getTables(null, "public", "%",
+                        new String[] { "TABLE" })) {
+                    while (rs.next()) {
+                        tables.add(rs.getString("TABLE_NAME"));
+                    }
+                }
+                for (String table : tables) {
+                    java.util.Map<String, List<String>> indexes = new java.util.TreeMap<>();
+                    try (java.sql.ResultSet rs = c.getMetaData().getIndexInfo(null, "public", table, false, false)) {
+                        while (rs.next()) {
+                            if (rs.getString("COLUMN_NAME") != null) {
+                                indexes.computeIfAbsent(rs.getString("INDEX_NAME"), k -> new java.util.ArrayList<>())
+                                        .add(rs.getString("COLUMN_NAME").toLowerCase()); // in ordinal order
+                            }
+                        }
+                    }
+                    indexes.forEach((name, columns) -> indexes.forEach((other, more) -> {
+                        if (name.compareTo(other) < 0 && more.equals(columns)) {
+                            repeated.add(table + "." + name + " and " + other + " on " + columns);
+                        }
+                    }));
+                }
+                assertTrue(tables.contains("delivery"), "the hub's tables were found: " + tables);
+            }
+            assertEquals(List.of(), repeated);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = { "h2", "postgresql" })
     void deliveryKeyTableRejectsASecondClaimOfTheSameKey(String kind) {
