@@ -23,7 +23,8 @@ import io.handoff.hub.support.Json;
 import io.handoff.hub.support.Pii;
 
 /**
- * Simulated Salesforce REST API: SOQL {@code SELECT Id FROM Contact WHERE Email = '...'} and
+ * Simulated Salesforce REST API: SOQL {@code SELECT Id FROM Contact WHERE Email = '...'},
+ * {@code SELECT Id, Email FROM Contact WHERE Email IN ('...', ...)} (emails compared without regard to case) and
  * {@value #OPTED_OUT_SOQL} (batches of {@value #BATCH_SIZE} in Id order, the next one at {@code nextRecordsUrl}
  * {@code /services/data/vNN.N/query/01gSBX-<offset>}), {@code PATCH /services/data/vNN.N/sobjects/Contact/{id}}
  * (204) and {@code GET /services/data/vNN.N/sobjects/Contact/{id}} (200: {@code attributes}, {@code Id},
@@ -55,6 +56,11 @@ public class SalesforceSandbox implements SandboxApi {
     private static final Pattern BY_EMAIL = Pattern.compile(
             "SELECT\\s+Id\\s+FROM\\s+Contact\\s+WHERE\\s+Email\\s*=\\s*'((?:[^'\\\\]|\\\\.)*)'(\\s+LIMIT\\s+\\d+)?",
             Pattern.CASE_INSENSITIVE);
+    private static final Pattern BY_EMAILS = Pattern.compile(
+            "SELECT\\s+Id\\s*,\\s*Email\\s+FROM\\s+Contact\\s+WHERE\\s+Email\\s+IN\\s*\\(\\s*((?:'(?:[^'\\\\]|\\\\.)*'"
+            + "\\s*,\\s*)*'(?:[^'\\\\]|\\\\.)*')\\s*\\)(\\s+LIMIT\\s+\\d+)?",
+            Pattern.CASE_INSENSITIVE);
+    private static final Pattern LITERAL = Pattern.compile("'((?:[^'\\\\]|\\\\.)*)'");
     /** The Contact's compound address fields, {@code Mailing*} and {@code Other*}, which a PATCH keeps. */
     static final Set<String> ADDRESS_FIELDS = Stream.of("Mailing", "Other")
             .flatMap(prefix -> Stream.of("Street", "City", "State", "PostalCode", "Country", "StateCode", "CountryCode")
@@ -111,21 +117,39 @@ public class SalesforceSandbox implements SandboxApi {
         if (OPTED_OUT.matcher(soql.replace('+', ' ').strip()).matches()) {
             return optedOut(version, 0);
         }
-        Matcher m = BY_EMAIL.matcher(soql.strip());
-        if (!m.matches()) {
-            return error(400, "MALFORMED_QUERY", "unexpected token in: " + soql);
-        }
-        String email = m.group(1).replace("\\'", "'").replace("\\\\", "\\").toLowerCase();
-        String id = id(email);
-        if (contacts.putIfAbsent(id, new Contact(id, email, false, null, Instant.now())) == null) {
-            transitions.note(email, true);
+        Matcher many = BY_EMAILS.matcher(soql.strip());
+        boolean inList = many.matches();
+        List<String> emails = new java.util.ArrayList<>();
+        if (inList) {
+            Matcher literal = LITERAL.matcher(many.group(1));
+            while (literal.find()) {
+                emails.add(literal.group(1));
+            }
+        } else {
+            Matcher m = BY_EMAIL.matcher(soql.strip());
+            if (!m.matches()) {
+                return error(400, "MALFORMED_QUERY", "unexpected token in: " + soql);
+            }
+            emails.add(m.group(1));
         }
         ObjectNode result = Json.MAPPER.createObjectNode();
-        result.put("totalSize", 1).put("done", true);
-        ObjectNode record = result.putArray("records").addObject();
-        record.putObject("attributes").put("type", "Contact").put("url",
-                "/services/data/v64.0/sobjects/Contact/" + id);
-        record.put("Id", id);
+        ArrayNode records = Json.MAPPER.createArrayNode();
+        for (String text : emails.stream().map(e -> e.replace("\\'", "'").replace("\\\\", "\\")
+                .toLowerCase(java.util.Locale.ROOT)).distinct().toList()) {
+            String id = id(text);
+            if (contacts.putIfAbsent(id, new Contact(id, text, false, null, Instant.now())) == null) {
+                transitions.note(text, true);
+            }
+            ObjectNode record = records.addObject();
+            record.putObject("attributes").put("type", "Contact").put("url",
+                    "/services/data/v64.0/sobjects/Contact/" + id);
+            record.put("Id", id);
+            if (inList) {
+                record.put("Email", text);
+            }
+        }
+        result.put("totalSize", records.size()).put("done", true);
+        result.set("records", records);
         return Answer.json(200, result);
     }
 

@@ -155,7 +155,7 @@ class PropagationContractTest {
                 .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
                         .withBody("{\"totalSize\":1,\"done\":true,\"records\":[{\"attributes\":{\"type\":\"Contact\","
                                 + "\"url\":\"/services/data/v64.0/sobjects/Contact/" + contact + "\"},\"Id\":\"" + contact
-                                + "\"}]}")));
+                                + "\",\"Email\":\"" + email + "\"}]}")));
 
         checkoutConsent(email, "subscribed", "2026-11-22T08:00:00Z");
 
@@ -172,7 +172,7 @@ class PropagationContractTest {
 
         // Salesforce: found by a SOQL query on the email, then updated; the id is linked for next time.
         LoggedRequest query = only(VendorStubs.salesforce, "/services/data/v64.0/query", null, email);
-        assertTrue(query.queryParameter("q").firstValue().startsWith("SELECT Id FROM Contact WHERE Email = '"));
+        assertTrue(query.queryParameter("q").firstValue().startsWith("SELECT Id, Email FROM Contact WHERE Email IN ('"));
         assertEquals(Json.MAPPER.createObjectNode().put("HasOptedOutOfEmail", false),
                 json(only(VendorStubs.salesforce, "/services/data/v64.0/sobjects/Contact/" + contact)));
         assertEquals(List.of(contact), identity.systemIds(identity.byEmail(email).orElseThrow()).get("salesforce"));

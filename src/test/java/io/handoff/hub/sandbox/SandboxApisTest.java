@@ -208,6 +208,25 @@ class SandboxApisTest {
                 Map.of("Authorization", "Klaviyo-API-Key pk_x"), null)).status());
     }
 
+    /** The hub's batched lookup: every email's Contact, with its Email, the same Contact whatever the case. */
+    @Test
+    void salesforceFindsTheContactsOfSeveralEmailsInOneQuery() {
+        SalesforceSandbox sf = new SalesforceSandbox();
+        Map<String, String> auth = Map.of("Authorization", "Bearer t", "Content-Type", "application/json");
+        String one = json(sf.handle(get("/services/data/v64.0/query", auth,
+                Map.of("q", "SELECT Id FROM Contact WHERE Email = 'ann@example.com'")))).at("/records/0/Id").asText();
+        Answer answer = sf.handle(get("/services/data/v64.0/query", auth, Map.of("q", "SELECT Id, Email FROM Contact"
+                + " WHERE Email IN ('Ann@example.com', 'o\\'brien@example.com','bo@example.com') LIMIT 60")));
+        assertEquals(200, answer.status(), answer.body());
+        JsonNode page = json(answer);
+        assertEquals(3, page.path("totalSize").asInt());
+        assertEquals(List.of("ann@example.com", "o'brien@example.com", "bo@example.com"),
+                page.path("records").findValuesAsText("Email"));
+        assertEquals(one, page.at("/records/0/Id").asText(), "the Contact the single lookup found");
+        assertEquals(400, sf.handle(get("/services/data/v64.0/query", auth, Map.of("q",
+                "SELECT Id, Email FROM Contact WHERE Email IN ()"))).status());
+    }
+
     @Test
     void salesforceServesOptedOutContactsInBatchesOf2000() {
         SalesforceSandbox sf = new SalesforceSandbox();

@@ -21,14 +21,25 @@ import io.handoff.hub.support.Json;
 /**
  * Salesforce: the Contact's {@code HasOptedOutOfEmail} through {@code PATCH /services/data/<version>/sobjects/Contact/<id>}
  * (204 No Content on success), bearer token from {@code hub.systems.salesforce.access-token}. The Contact id comes
- * from the identity cross-reference; when the hub does not know it yet, a SOQL query by email finds the contacts
- * (every one of them is updated, and the ids are linked for next time); none found means the CRM does not hold
- * this customer, and the delivery is skipped. Email opt-out has no SMS or per-purpose counterpart on Contact: SMS
- * changes are not sent. Address write-backs go to the Contact's address fields ({@link #deliverAddresses}).
+ * from the identity cross-reference; for the customers of a batch whose ids the hub does not know yet, one SOQL query
+ * by email ({@code WHERE Email IN (...)}, up to {@value #EMAILS_PER_QUERY} emails a query) finds the contacts (every
+ * one of them is updated, and the ids are linked for next time); none found means the CRM does not hold this
+ * customer, and the delivery is skipped. Email opt-out has no SMS or per-purpose counterpart on Contact: SMS changes
+ * are not sent. Address write-backs go to the Contact's address fields ({@link #deliverAddresses}).
  */
-public class SalesforceAdapter extends OneByOneAdapter {
+public class SalesforceAdapter extends VendorAdapter {
 
     static final String MEDIA_TYPE = "application/json";
+    /**
+     * Emails looked up by one SOQL query: each call counts against the org's daily API allocation, and a batch of new
+     * customers used to cost one lookup each. Bounded, with {@link #MAX_SOQL_CHARS}, so that the query stays well
+     * inside the URI length Salesforce takes (16,384 characters) and its contacts inside one batch of the answer.
+     */
+    static final int EMAILS_PER_QUERY = 50;
+    /** The longest SOQL statement of one lookup (before URL encoding). */
+    static final int MAX_SOQL_CHARS = 4000;
+    /** Contacts asked for per email looked up (a customer can be several Contacts; all of them are updated). */
+    static final int CONTACTS_PER_EMAIL = 20;
 
     private final Map<String, String> headers;
     private final String version;
@@ -44,25 +55,50 @@ public class SalesforceAdapter extends OneByOneAdapter {
     }
 
     @Override
-    protected Outcome deliverOne(Delivery d, VendorClient client) {
-        if (!"email".equals(d.channel())) {
-            return Outcome.skipped(d, "not-applicable: Contact.HasOptedOutOfEmail covers email only");
+    public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
+        List<Outcome> outcomes = new ArrayList<>(batch.size());
+        List<Delivery> sent = new ArrayList<>();
+        for (Delivery d : batch) {
+            Outcome skip = !"email".equals(d.channel())
+                    ? Outcome.skipped(d, "not-applicable: Contact.HasOptedOutOfEmail covers email only")
+                    : purposeNotMapped(d, "HasOptedOutOfEmail");
+            outcomes.add(skip);
+            if (skip == null) {
+                sent.add(d);
+            }
         }
-        Outcome unmapped = purposeNotMapped(d, "HasOptedOutOfEmail");
-        if (unmapped != null) {
-            return unmapped;
+        Map<String, Contacts> found = lookUp(sent, client);
+        for (int i = 0; i < batch.size(); i++) {
+            if (outcomes.get(i) == null) {
+                Delivery d = batch.get(i);
+                boolean optedOut = d.state() != io.handoff.hub.consent.ConsentState.SUBSCRIBED;
+                outcomes.set(i, patchEach(d, client, found, id -> patch(id, optedOut)));
+            }
         }
-        return patchEach(d, client, id -> patch(id, d.state() != io.handoff.hub.consent.ConsentState.SUBSCRIBED));
+        return outcomes;
     }
 
-    /** Finds the customer's Contacts and PATCHes each one; the first failure ends it. */
-    private Outcome patchEach(Delivery d, VendorClient client, java.util.function.Function<String, VendorRequest> patch) {
-        Contacts contacts = contacts(d, client);
-        if (contacts.outcome() != null) {
-            return contacts.outcome();
+    /** Updates each of the customer's Contacts; the first failure ends it. */
+    private Outcome patchEach(Delivery d, VendorClient client, Map<String, Contacts> found,
+            java.util.function.Function<String, VendorRequest> patch) {
+        List<String> ids;
+        if (d.systemId() != null) {
+            ids = List.of(d.systemId());
+        } else if (d.email() == null) {
+            return Outcome.skipped(d, "not-in-system: neither a Contact id nor an email is known");
+        } else {
+            Contacts contacts = found.get(key(d.email()));
+            if (contacts.failed() != null) {
+                return Outcome.of(d, contacts.query(), contacts.failed());
+            }
+            if (contacts.ids().isEmpty()) {
+                return Outcome.skipped(d, "not-in-system: no Contact with this email");
+            }
+            ids = contacts.ids();
+            ids.forEach(id -> links.link(d.hubId(), system(), id));
         }
         Outcome last = null;
-        for (String id : contacts.ids()) {
+        for (String id : ids) {
             VendorRequest request = patch.apply(id);
             last = Outcome.of(d, request, client.call(request));
             if (last.kind() != Outcome.Kind.DELIVERED) {
@@ -81,20 +117,27 @@ public class SalesforceAdapter extends OneByOneAdapter {
      */
     @Override
     public List<Outcome> deliverAddresses(List<Delivery> batch, VendorClient client) {
-        List<Outcome> outcomes = new ArrayList<>();
+        List<Outcome> outcomes = new ArrayList<>(batch.size());
+        List<Delivery> sent = new ArrayList<>();
         for (Delivery d : batch) {
-            outcomes.add(deliverAddress(d, client));
+            AddressPayload address = AddressPayload.of(d);
+            Outcome skip = address.target() == null || !address.target().matches("[A-Za-z]{1,40}")
+                    ? Outcome.skipped(d, "field-not-mapped: no Contact address prefix for " + address.field())
+                    : null;
+            outcomes.add(skip);
+            if (skip == null) {
+                sent.add(d);
+            }
+        }
+        Map<String, Contacts> found = lookUp(sent, client);
+        for (int i = 0; i < batch.size(); i++) {
+            if (outcomes.get(i) == null) {
+                ObjectNode body = addressBody(AddressPayload.of(batch.get(i)));
+                outcomes.set(i, patchEach(batch.get(i), client, found,
+                        id -> Requests.json("PATCH", contactUrl(id), headers, MEDIA_TYPE, body)));
+            }
         }
         return outcomes;
-    }
-
-    private Outcome deliverAddress(Delivery d, VendorClient client) {
-        AddressPayload address = AddressPayload.of(d);
-        if (address.target() == null || !address.target().matches("[A-Za-z]{1,40}")) {
-            return Outcome.skipped(d, "field-not-mapped: no Contact address prefix for " + address.field());
-        }
-        return patchEach(d, client, id -> Requests.json("PATCH", contactUrl(id), headers, MEDIA_TYPE,
-                addressBody(address)));
     }
 
     ObjectNode addressBody(AddressPayload address) {
@@ -124,35 +167,67 @@ public class SalesforceAdapter extends OneByOneAdapter {
         }
     }
 
-    /** The customer's Contact ids, or the outcome that ends the delivery when they cannot be had. */
-    private record Contacts(List<String> ids, Outcome outcome) {
+    /** The Contact ids found for an email, or the failed lookup (its request and answer). */
+    private record Contacts(List<String> ids, VendorRequest query, VendorAnswer failed) {
     }
 
-    private Contacts contacts(Delivery d, VendorClient client) {
-        List<String> ids = new ArrayList<>();
-        if (d.systemId() != null) {
-            ids.add(d.systemId());
-            return new Contacts(ids, null);
+    /**
+     * Finds the Contacts of the deliveries' customers whose ids the hub does not know, by email, with as few queries
+     * as {@link #EMAILS_PER_QUERY} and {@link #MAX_SOQL_CHARS} allow. Salesforce compares emails without regard to
+     * case, so they are matched to the answer's {@code Email} in lower case. Answers per email (lower case).
+     */
+    private Map<String, Contacts> lookUp(List<Delivery> batch, VendorClient client) {
+        Map<String, Contacts> found = new java.util.HashMap<>();
+        List<String> emails = new ArrayList<>();
+        List<String> quoted = new ArrayList<>();
+        int chars = 0;
+        for (String email : batch.stream().filter(d -> d.systemId() == null && d.email() != null)
+                .map(d -> key(d.email())).distinct().toList()) {
+            String literal = literal(email);
+            if (!emails.isEmpty() && (emails.size() == EMAILS_PER_QUERY || chars + literal.length() > MAX_SOQL_CHARS)) {
+                found.putAll(lookUp(emails, quoted, client));
+                emails.clear();
+                quoted.clear();
+                chars = 0;
+            }
+            emails.add(email);
+            quoted.add(literal);
+            chars += literal.length() + 1;
         }
-        if (d.email() == null) {
-            return new Contacts(ids, Outcome.skipped(d, "not-in-system: neither a Contact id nor an email is known"));
+        if (!emails.isEmpty()) {
+            found.putAll(lookUp(emails, quoted, client));
         }
-        VendorRequest query = query(d.email());
+        return found;
+    }
+
+    private Map<String, Contacts> lookUp(List<String> emails, List<String> quoted, VendorClient client) {
+        VendorRequest query = query(quoted);
         VendorAnswer answer = client.call(query);
+        Map<String, Contacts> found = new java.util.HashMap<>();
         if (!answer.success()) {
-            return new Contacts(ids, Outcome.of(d, query, answer));
+            emails.forEach(e -> found.put(e, new Contacts(List.of(), query, answer)));
+            return found;
         }
-        Requests.body(answer).path("records").forEach(r -> ids.add(r.path("Id").asText()));
-        if (ids.isEmpty()) {
-            return new Contacts(ids, Outcome.skipped(d, "not-in-system: no Contact with this email"));
-        }
-        ids.forEach(id -> links.link(d.hubId(), system(), id));
-        return new Contacts(ids, null);
+        Map<String, List<String>> ids = new java.util.HashMap<>();
+        Requests.body(answer).path("records").forEach(r -> ids.computeIfAbsent(key(r.path("Email").asText()),
+                k -> new ArrayList<>()).add(r.path("Id").asText()));
+        emails.forEach(e -> found.put(e, new Contacts(ids.getOrDefault(e, List.of()), query, null)));
+        return found;
     }
 
-    VendorRequest query(String email) {
-        String soql = "SELECT Id FROM Contact WHERE Email = '" + email.replace("\\", "\\\\").replace("'", "\\'")
-                + "' LIMIT 20";
+    private static String key(String email) {
+        return email.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** An email as a SOQL string literal (backslash and quote escaped). */
+    private static String literal(String email) {
+        return "'" + email.replace("\\", "\\\\").replace("'", "\\'") + "'";
+    }
+
+    /** The Contacts with any of these emails (SOQL string literals). */
+    VendorRequest query(List<String> literals) {
+        String soql = "SELECT Id, Email FROM Contact WHERE Email IN (" + String.join(", ", literals) + ") LIMIT "
+                + literals.size() * CONTACTS_PER_EMAIL;
         return Requests.json("GET", config.url("/services/data/" + version + "/query?q="
                 + URLEncoder.encode(soql, StandardCharsets.UTF_8)), headers, MEDIA_TYPE, null);
     }

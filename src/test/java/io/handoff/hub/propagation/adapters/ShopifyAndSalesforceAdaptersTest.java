@@ -62,17 +62,66 @@ class ShopifyAndSalesforceAdaptersTest {
     @Test
     void salesforceEscapesTheEmailInSoqlAndUpdatesEveryMatchingContact() {
         FakeVendor vendor = new FakeVendor(r -> r.method().equals("GET")
-                ? FakeVendor.status(200, "{\"totalSize\":2,\"done\":true,\"records\":[{\"Id\":\"003A\"},{\"Id\":\"003B\"}]}")
+                ? FakeVendor.status(200, "{\"totalSize\":2,\"done\":true,\"records\":[{\"Id\":\"003A\",\"Email\":"
+                        + "\"o'brien@example.com\"},{\"Id\":\"003B\",\"Email\":\"O'Brien@Example.com\"}]}")
                 : FakeVendor.status(204, null));
         Outcome outcome = salesforce.deliver(List.of(delivery(null, "o'brien@example.com")), vendor).get(0);
         assertEquals(Outcome.Kind.DELIVERED, outcome.kind());
-        String soql = URLDecoder.decode(vendor.calls.get(0).url().split("q=")[1], StandardCharsets.UTF_8);
-        assertEquals("SELECT Id FROM Contact WHERE Email = 'o\\'brien@example.com' LIMIT 20", soql);
+        assertEquals("SELECT Id, Email FROM Contact WHERE Email IN ('o\\'brien@example.com') LIMIT 20",
+                soql(vendor.calls.get(0)));
         assertEquals(List.of("PATCH https://vendor.example/services/data/v64.0/sobjects/Contact/003A",
                 "PATCH https://vendor.example/services/data/v64.0/sobjects/Contact/003B"),
                 vendor.calls.subList(1, 3).stream().map(c -> c.summary()).toList());
         assertEquals("{\"HasOptedOutOfEmail\":true}", vendor.calls.get(1).bodyText());
         assertEquals(List.of("salesforce:003A", "salesforce:003B"), linked);
+    }
+
+    /**
+     * A batch of customers whose Contact ids the hub does not know costs one lookup, not one each (each call counts
+     * against the org's daily allocation): the contacts found are updated and linked, a customer the CRM does not hold
+     * is skipped, and a customer whose id is known is updated without a lookup.
+     */
+    @Test
+    void salesforceLooksUpABatchsContactsWithOneQuery() {
+        FakeVendor vendor = new FakeVendor(r -> r.method().equals("GET")
+                ? FakeVendor.status(200, "{\"totalSize\":2,\"done\":true,\"records\":[{\"Id\":\"003A\",\"Email\":"
+                        + "\"Ann@example.com\"},{\"Id\":\"003C\",\"Email\":\"cy@example.com\"}]}")
+                : FakeVendor.status(204, null));
+        List<Outcome> outcomes = salesforce.deliver(List.of(delivery(null, "ann@example.com"),
+                delivery(null, "bo@example.com"), delivery("003K", "known@example.com"), delivery(null, "cy@example.com"),
+                delivery(null, "ANN@example.com")), vendor);
+        assertEquals(List.of(Outcome.Kind.DELIVERED, Outcome.Kind.SKIPPED, Outcome.Kind.DELIVERED,
+                Outcome.Kind.DELIVERED, Outcome.Kind.DELIVERED), outcomes.stream().map(Outcome::kind).toList());
+        assertEquals("not-in-system: no Contact with this email", outcomes.get(1).detail());
+        assertEquals(1, vendor.calls.stream().filter(c -> c.method().equals("GET")).count(), "one lookup");
+        assertEquals("SELECT Id, Email FROM Contact WHERE Email IN ('ann@example.com', 'bo@example.com',"
+                + " 'cy@example.com') LIMIT 60", soql(vendor.calls.get(0)));
+        assertEquals(List.of("003A", "003K", "003C", "003A"), vendor.calls.stream().filter(c -> c.method().equals("PATCH"))
+                .map(c -> c.url().substring(c.url().lastIndexOf('/') + 1)).toList());
+        assertEquals(List.of("salesforce:003A", "salesforce:003C", "salesforce:003A"), linked);
+    }
+
+    /** More customers than one query takes are looked up in several; a failed lookup is each delivery's answer. */
+    @Test
+    void salesforceSplitsLongLookupsAndAFailedOneIsRetried() {
+        List<Delivery> batch = new ArrayList<>();
+        for (int i = 0; i < SalesforceAdapter.EMAILS_PER_QUERY + 1; i++) {
+            batch.add(delivery(null, "c" + i + "@example.com"));
+        }
+        FakeVendor vendor = new FakeVendor(r -> r.method().equals("GET")
+                ? FakeVendor.status(503, "[{\"errorCode\":\"SERVER_UNAVAILABLE\",\"message\":\"down\"}]")
+                : FakeVendor.status(204, null));
+        List<Outcome> outcomes = salesforce.deliver(batch, vendor);
+        assertEquals(2, vendor.calls.size(), "two lookups and no update");
+        assertEquals(SalesforceAdapter.EMAILS_PER_QUERY, soql(vendor.calls.get(0)).split("@example.com").length - 1);
+        assertTrue(soql(vendor.calls.get(1)).contains("IN ('c50@example.com')"));
+        assertTrue(outcomes.stream().allMatch(o -> o.kind() == Outcome.Kind.RETRY), "every delivery is tried again");
+        assertEquals(503, outcomes.get(0).answer().status());
+        assertTrue(soql(outcomes.get(50).request()).contains("c50@example.com"), "each outcome names its own lookup");
+    }
+
+    static String soql(io.handoff.hub.propagation.VendorRequest request) {
+        return URLDecoder.decode(request.url().split("q=")[1], StandardCharsets.UTF_8);
     }
 
     static Delivery delivery(String systemId, String email) {
