@@ -56,23 +56,34 @@ public class SalesforceAdapter extends VendorAdapter {
 
     @Override
     public List<Outcome> deliver(List<Delivery> batch, VendorClient client) {
+        return deliverAll(batch, client, d -> !"email".equals(d.channel())
+                ? Outcome.skipped(d, "not-applicable: Contact.HasOptedOutOfEmail covers email only")
+                : purposeNotMapped(d, "HasOptedOutOfEmail"), d -> {
+                    boolean optedOut = d.state() != io.handoff.hub.consent.ConsentState.SUBSCRIBED;
+                    return id -> patch(id, optedOut);
+                });
+    }
+
+    /**
+     * The batch's outcomes, in its order: a delivery {@code skip} answers for is skipped; the Contacts of the others
+     * whose ids the hub does not know are looked up together, and each Contact gets {@code update}'s request.
+     */
+    private List<Outcome> deliverAll(List<Delivery> batch, VendorClient client,
+            java.util.function.Function<Delivery, Outcome> skip,
+            java.util.function.Function<Delivery, java.util.function.Function<String, VendorRequest>> update) {
         List<Outcome> outcomes = new ArrayList<>(batch.size());
         List<Delivery> sent = new ArrayList<>();
         for (Delivery d : batch) {
-            Outcome skip = !"email".equals(d.channel())
-                    ? Outcome.skipped(d, "not-applicable: Contact.HasOptedOutOfEmail covers email only")
-                    : purposeNotMapped(d, "HasOptedOutOfEmail");
-            outcomes.add(skip);
-            if (skip == null) {
+            Outcome skipped = skip.apply(d);
+            outcomes.add(skipped);
+            if (skipped == null) {
                 sent.add(d);
             }
         }
         Map<String, Contacts> found = lookUp(sent, client);
         for (int i = 0; i < batch.size(); i++) {
             if (outcomes.get(i) == null) {
-                Delivery d = batch.get(i);
-                boolean optedOut = d.state() != io.handoff.hub.consent.ConsentState.SUBSCRIBED;
-                outcomes.set(i, patchEach(d, client, found, id -> patch(id, optedOut)));
+                outcomes.set(i, patchEach(batch.get(i), client, found, update.apply(batch.get(i))));
             }
         }
         return outcomes;
@@ -117,27 +128,15 @@ public class SalesforceAdapter extends VendorAdapter {
      */
     @Override
     public List<Outcome> deliverAddresses(List<Delivery> batch, VendorClient client) {
-        List<Outcome> outcomes = new ArrayList<>(batch.size());
-        List<Delivery> sent = new ArrayList<>();
-        for (Delivery d : batch) {
+        return deliverAll(batch, client, d -> {
             AddressPayload address = AddressPayload.of(d);
-            Outcome skip = address.target() == null || !address.target().matches("[A-Za-z]{1,40}")
+            return address.target() == null || !address.target().matches("[A-Za-z]{1,40}")
                     ? Outcome.skipped(d, "field-not-mapped: no Contact address prefix for " + address.field())
                     : null;
-            outcomes.add(skip);
-            if (skip == null) {
-                sent.add(d);
-            }
-        }
-        Map<String, Contacts> found = lookUp(sent, client);
-        for (int i = 0; i < batch.size(); i++) {
-            if (outcomes.get(i) == null) {
-                ObjectNode body = addressBody(AddressPayload.of(batch.get(i)));
-                outcomes.set(i, patchEach(batch.get(i), client, found,
-                        id -> Requests.json("PATCH", contactUrl(id), headers, MEDIA_TYPE, body)));
-            }
-        }
-        return outcomes;
+        }, d -> {
+            ObjectNode body = addressBody(AddressPayload.of(d));
+            return id -> Requests.json("PATCH", contactUrl(id), headers, MEDIA_TYPE, body);
+        });
     }
 
     ObjectNode addressBody(AddressPayload address) {
