@@ -50,7 +50,11 @@ class EarlyBrokerStart {
             // Tests and dev mode add configuration at runtime (test resources' ports and folders), after this event.
             return;
         }
-        Config config = ConfigProvider.getConfig();
+        begin(ConfigProvider.getConfig());
+    }
+
+    /** Begins the broker's start on its own thread, unless the settings name an external cluster or are refused. */
+    static void begin(Config config) {
         boolean external = config.getOptionalValue("hub.kafka.bootstrap-servers", String.class)
                 .filter(s -> !s.isBlank()).isPresent();
         if (external || !StartupChecks.problemsOf(config).isEmpty()) {
@@ -101,6 +105,7 @@ class EarlyBrokerStart {
         if (future == null) {
             return; // none begun, or taken over
         }
+        starting = null; // stopped here: not to be taken over afterwards
         try {
             future.get(ABANDON_WAIT.toSeconds(), TimeUnit.SECONDS).broker().stop();
             LOG.info("embedded Kafka broker stopped (the hub did not start)");
