@@ -367,8 +367,8 @@ class LoadBench {
             // reported: fewer confirmed than accepted
         }
         double drained = (System.nanoTime() - sent) / 1e9;
-        List<Long> delays = confirmed(db, prefix, plannedFrom);
-        delays.sort(null);
+        List<List<Long>> timings = confirmed(db, prefix, plannedFrom);
+        List<Long> delays = timings.get(0);
         measured.put("propagation-p99-" + rate, delays.size() < r.sent() ? Double.POSITIVE_INFINITY
                 : (double) pct(delays, 99));
         measured.put("propagation-drained-" + rate, drained);
@@ -379,33 +379,9 @@ class LoadBench {
                 + " hub p50 - bare answer p50 = %.0f ms, p99 - p99 = %.0f ms", rate, r.offeredPerSecond(), r.sent(),
                 pct(delays, 50), pct(delays, 90), pct(delays, 99), pct(delays, 100), delays.size(), r.accepted(),
                 drained, pct(delays, 50) - ms(bare, 50), pct(delays, 99) - ms(bare, 99));
-        List<List<Long>> split = stages(db, prefix, plannedFrom);
         note("propagation at %d/s, by stage: receipt to planned (intake, ledger, planner) p50 %d / p99 %d ms; planned"
-                + " to the last confirmation (lanes) p50 %d / p99 %d ms", rate, pct(split.get(0), 50),
-                pct(split.get(0), 99), pct(split.get(1), 50), pct(split.get(1), 99));
-    }
-
-    /**
-     * Per change with the prefix that every subscriber confirmed, sorted: the webhook's receipt to its deliveries'
-     * planning (intake, ledger and planner), and the planning to the last confirmation (the lanes), in milliseconds.
-     */
-    static List<List<Long>> stages(BenchHub.Database db, String prefix, long after) throws Exception {
-        List<Long> planned = new ArrayList<>();
-        List<Long> lanes = new ArrayList<>();
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT " + CONFIRMED + ", MIN(received_at), MIN(planned_at), MAX(confirmed_at) FROM delivery"
-                        + stepRows(prefix, after) + " GROUP BY change_id")) {
-            while (rs.next()) {
-                if (rs.getInt(1) == SUBSCRIBERS.size()) {
-                    OffsetDateTime at = rs.getObject(3, OffsetDateTime.class);
-                    planned.add(Duration.between(rs.getObject(2, OffsetDateTime.class), at).toMillis());
-                    lanes.add(Duration.between(at, rs.getObject(4, OffsetDateTime.class)).toMillis());
-                }
-            }
-        }
-        planned.sort(null);
-        lanes.sort(null);
-        return List.of(planned, lanes);
+                + " to the last confirmation (lanes) p50 %d / p99 %d ms", rate, pct(timings.get(1), 50),
+                pct(timings.get(1), 99), pct(timings.get(2), 50), pct(timings.get(2), 99));
     }
 
     /** Per opt-out with the prefix that every subscriber confirmed: milliseconds from receipt to the last. */
@@ -433,21 +409,30 @@ class LoadBench {
     }
 
     /**
-     * Per change with the prefix (deliveries after {@code after}) that all four subscribers confirmed: the hub's
-     * receipt of the webhook to the last subscriber's confirmation, in milliseconds.
+     * Per change with the prefix (deliveries after {@code after}) that all four subscribers confirmed, each list
+     * sorted, in milliseconds: the hub's receipt of the webhook to the last subscriber's confirmation; the receipt to
+     * its deliveries' planning (intake, ledger and planner); the planning to the last confirmation (the lanes).
      */
-    static List<Long> confirmed(BenchHub.Database db, String prefix, long after) throws Exception {
-        List<Long> out = new ArrayList<>();
+    static List<List<Long>> confirmed(BenchHub.Database db, String prefix, long after) throws Exception {
+        List<Long> total = new ArrayList<>();
+        List<Long> planned = new ArrayList<>();
+        List<Long> lanes = new ArrayList<>();
         try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT change_id, " + CONFIRMED + ", MIN(received_at), MAX(confirmed_at) FROM delivery"
+                "SELECT " + CONFIRMED + ", MIN(received_at), MIN(planned_at), MAX(confirmed_at) FROM delivery"
                         + stepRows(prefix, after) + " GROUP BY change_id")) {
             while (rs.next()) {
-                if (rs.getInt(2) == SUBSCRIBERS.size()) {
-                    out.add(Duration.between(rs.getObject(3, OffsetDateTime.class), rs.getObject(4,
-                            OffsetDateTime.class)).toMillis());
+                if (rs.getInt(1) == SUBSCRIBERS.size()) {
+                    OffsetDateTime received = rs.getObject(2, OffsetDateTime.class);
+                    OffsetDateTime at = rs.getObject(3, OffsetDateTime.class);
+                    OffsetDateTime last = rs.getObject(4, OffsetDateTime.class);
+                    total.add(Duration.between(received, last).toMillis());
+                    planned.add(Duration.between(received, at).toMillis());
+                    lanes.add(Duration.between(at, last).toMillis());
                 }
             }
         }
+        List<List<Long>> out = List.of(total, planned, lanes);
+        out.forEach(l -> l.sort(null));
         return out;
     }
 

@@ -183,15 +183,9 @@ class MigrationsTest {
             assertThrows(IllegalStateException.class, () -> execute(db.dataSource(), insert.formatted("klaviyo")),
                     "a second row for the same system and customer is refused");
             execute(db.dataSource(), insert.formatted("salesforce"));
-            java.util.Map<String, List<String>> indexes = new java.util.TreeMap<>();
-            try (Connection c = db.dataSource().getConnection();
-                    java.sql.ResultSet rs = c.getMetaData().getIndexInfo(null, null, "system_consent", false, false)) {
-                while (rs.next()) {
-                    if (rs.getString("COLUMN_NAME") != null) {
-                        indexes.computeIfAbsent(rs.getString("INDEX_NAME"), k -> new java.util.ArrayList<>())
-                                .add(rs.getString("COLUMN_NAME").toLowerCase()); // in ordinal order
-                    }
-                }
+            java.util.Map<String, List<String>> indexes;
+            try (Connection c = db.dataSource().getConnection()) {
+                indexes = indexes(c, "system_consent");
             }
             assertEquals(List.of(List.of("hub_id", "channel", "purpose", "system")), List.copyOf(indexes.values()),
                     "the key, customer first, is the table's only index");
@@ -218,15 +212,7 @@ class MigrationsTest {
                     }
                 }
                 for (String table : tables) {
-                    java.util.Map<String, List<String>> indexes = new java.util.TreeMap<>();
-                    try (java.sql.ResultSet rs = c.getMetaData().getIndexInfo(null, "public", table, false, false)) {
-                        while (rs.next()) {
-                            if (rs.getString("COLUMN_NAME") != null) {
-                                indexes.computeIfAbsent(rs.getString("INDEX_NAME"), k -> new java.util.ArrayList<>())
-                                        .add(rs.getString("COLUMN_NAME").toLowerCase()); // in ordinal order
-                            }
-                        }
-                    }
+                    java.util.Map<String, List<String>> indexes = indexes(c, table);
                     indexes.forEach((name, columns) -> indexes.forEach((other, more) -> {
                         if (name.compareTo(other) < 0 && more.equals(columns)) {
                             repeated.add(table + "." + name + " and " + other + " on " + columns);
@@ -237,6 +223,20 @@ class MigrationsTest {
             }
             assertEquals(List.of(), repeated);
         }
+    }
+
+    /** A table's indexes by name: their columns in order, lower case. */
+    static java.util.Map<String, List<String>> indexes(Connection c, String table) throws SQLException {
+        java.util.Map<String, List<String>> indexes = new java.util.TreeMap<>();
+        try (java.sql.ResultSet rs = c.getMetaData().getIndexInfo(null, "public", table, false, false)) {
+            while (rs.next()) {
+                if (rs.getString("COLUMN_NAME") != null) {
+                    indexes.computeIfAbsent(rs.getString("INDEX_NAME"), k -> new java.util.ArrayList<>())
+                            .add(rs.getString("COLUMN_NAME").toLowerCase()); // in ordinal order
+                }
+            }
+        }
+        return indexes;
     }
 
     @ParameterizedTest

@@ -178,29 +178,26 @@ public class SalesforceAdapter extends VendorAdapter {
     private Map<String, Contacts> lookUp(List<Delivery> batch, VendorClient client) {
         Map<String, Contacts> found = new java.util.HashMap<>();
         List<String> emails = new ArrayList<>();
-        List<String> quoted = new ArrayList<>();
         int chars = 0;
         for (String email : batch.stream().filter(d -> d.systemId() == null && d.email() != null)
                 .map(d -> key(d.email())).distinct().toList()) {
-            String literal = literal(email);
-            if (!emails.isEmpty() && (emails.size() == EMAILS_PER_QUERY || chars + literal.length() > MAX_SOQL_CHARS)) {
-                found.putAll(lookUp(emails, quoted, client));
+            int length = literal(email).length();
+            if (!emails.isEmpty() && (emails.size() == EMAILS_PER_QUERY || chars + length > MAX_SOQL_CHARS)) {
+                found.putAll(lookUpEmails(emails, client));
                 emails.clear();
-                quoted.clear();
                 chars = 0;
             }
             emails.add(email);
-            quoted.add(literal);
-            chars += literal.length() + 1;
+            chars += length + 1;
         }
         if (!emails.isEmpty()) {
-            found.putAll(lookUp(emails, quoted, client));
+            found.putAll(lookUpEmails(emails, client));
         }
         return found;
     }
 
-    private Map<String, Contacts> lookUp(List<String> emails, List<String> quoted, VendorClient client) {
-        VendorRequest query = query(quoted);
+    private Map<String, Contacts> lookUpEmails(List<String> emails, VendorClient client) {
+        VendorRequest query = query(emails);
         VendorAnswer answer = client.call(query);
         Map<String, Contacts> found = new java.util.HashMap<>();
         if (!answer.success()) {
@@ -223,10 +220,10 @@ public class SalesforceAdapter extends VendorAdapter {
         return "'" + email.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
-    /** The Contacts with any of these emails (SOQL string literals). */
-    VendorRequest query(List<String> literals) {
-        String soql = "SELECT Id, Email FROM Contact WHERE Email IN (" + String.join(", ", literals) + ") LIMIT "
-                + literals.size() * CONTACTS_PER_EMAIL;
+    /** The Contacts with any of these emails. */
+    VendorRequest query(List<String> emails) {
+        String soql = "SELECT Id, Email FROM Contact WHERE Email IN (" + String.join(", ",
+                emails.stream().map(SalesforceAdapter::literal).toList()) + ") LIMIT " + emails.size() * CONTACTS_PER_EMAIL;
         return Requests.json("GET", config.url("/services/data/" + version + "/query?q="
                 + URLEncoder.encode(soql, StandardCharsets.UTF_8)), headers, MEDIA_TYPE, null);
     }
